@@ -1,0 +1,42 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error the package returns for these conditions wraps one of
+// them, so callers test with errors.Is and show the message, which says what to do.
+var (
+	// ErrWrongPassphrase: the recovery passphrase does not open this vault.
+	ErrWrongPassphrase = errors.New("wrong passphrase")
+	// ErrLocked: the vault needs the recovery passphrase, because no keyring is
+	// available or the keyring does not hold this vault's key.
+	ErrLocked = errors.New("vault is locked")
+	// ErrCorrupt: the file is damaged (truncated, tampered) or is not a Ward vault.
+	// Ward never overwrites such a file.
+	ErrCorrupt = errors.New("vault file is damaged or not a Ward vault")
+	// ErrNotFound: no account matches.
+	ErrNotFound = errors.New("not found")
+	// ErrNoVault: there is no vault file at the path.
+	ErrNoVault = errors.New("no vault")
+	// ErrExists: a vault already exists where one would be created.
+	ErrExists = errors.New("vault already exists")
+	// ErrAmbiguous: a query matches more than one account where one is needed.
+	ErrAmbiguous = errors.New("more than one account matches")
+	// ErrInvalid: an account or link has a bad or missing field.
+	ErrInvalid = errors.New("invalid account")
+	// ErrTooNew: the file was written by a newer Ward with a format this one cannot read.
+	ErrTooNew = errors.New("vault written by a newer Ward")
+)
+
+// invalidError is a sentence about a bad field that wraps ErrInvalid without
+// repeating its text, so callers can prefix their own context.
+type invalidError string
+
+func (e invalidError) Error() string        { return string(e) }
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalidf(format string, args ...any) error {
+	return invalidError(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,367 @@
+package vault
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"filippo.io/age"
+)
+
+// Vault is an unlocked vault file: its key in memory and the accounts as last read.
+// Changes go through Update, which locks the file, reloads it, applies the change and
+// saves atomically, so that several Ward processes can change one vault at once.
+type Vault struct {
+	path     string
+	hdr      header
+	identity *age.X25519Identity
+	doc      *Doc
+}
+
+// Path returns the vault file's path.
+func (v *Vault) Path() string { return v.path }
+
+// ID returns the vault's random ID, the key under which the keyring holds its key.
+func (v *Vault) ID() string { return v.hdr.ID }
+
+// Create makes a new vault at path with a fresh X25519 key, wrapped with the recovery
+// passphrase. It refuses to replace any existing file (ErrExists). Missing folders
+// are created with mode 0700. Storing the key in a keyring is a separate step:
+// Remember.
+func Create(path, passphrase string) (*Vault, error) {
+	if err := CheckPassphrase(passphrase); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the vault folder: %w", err)
+	}
+	unlock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("%w at %s", ErrExists, path)
+	}
+
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return nil, err
+	}
+	wrapped, err := wrapIdentity(id, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	var raw [16]byte
+	_, _ = rand.Read(raw[:])
+	v := &Vault{
+		path:     path,
+		hdr:      header{ID: hex.EncodeToString(raw[:]), Recipient: id.Recipient().String(), Wrapped: wrapped},
+		identity: id,
+		doc:      &Doc{},
+	}
+	if err := v.write(v.doc); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// CheckPassphrase reports whether a passphrase is acceptable as a recovery passphrase.
+func CheckPassphrase(p string) error {
+	if len([]rune(p)) < 8 {
+		return errors.New("the recovery passphrase must have at least 8 characters")
+	}
+	return nil
+}
+
+func readHeader(path string) (header, []byte, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return header{}, nil, fmt.Errorf("%w at %s: create one with `ward init`", ErrNoVault, path)
+	}
+	if err != nil {
+		return header{}, nil, fmt.Errorf("reading the vault: %w", err)
+	}
+	return decodeFile(data)
+}
+
+// Open unlocks the vault with the key the keyring holds for it. Without a keyring,
+// or when the keyring lacks this vault's key, it returns an error wrapping ErrLocked
+// that says why: the caller then asks for the passphrase (OpenWithPassphrase).
+func Open(path string, kr Keyring) (*Vault, error) {
+	h, payload, err := readHeader(path)
+	if err != nil {
+		return nil, err
+	}
+	if kr == nil {
+		kr = NoKeyring{}
+	}
+	s, err := kr.Get(h.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrLocked, err)
+	}
+	id, err := parseIdentity(s)
+	if err != nil || id.Recipient().String() != h.Recipient {
+		return nil, fmt.Errorf("%w: the keyring holds an old key for this vault", ErrLocked)
+	}
+	return load(path, h, payload, id)
+}
+
+// OpenWithPassphrase unlocks the vault with its recovery passphrase (ErrWrongPassphrase
+// if it does not fit). It works on any machine: the key travels inside the file.
+func OpenWithPassphrase(path, passphrase string) (*Vault, error) {
+	h, payload, err := readHeader(path)
+	if err != nil {
+		return nil, err
+	}
+	id, err := unwrapIdentity(h.Wrapped, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	if id.Recipient().String() != h.Recipient {
+		return nil, corruptf("the wrapped key does not match the accounts")
+	}
+	return load(path, h, payload, id)
+}
+
+func load(path string, h header, payload []byte, id *age.X25519Identity) (*Vault, error) {
+	doc, err := open(payload, id)
+	if err != nil {
+		return nil, err
+	}
+	return &Vault{path: path, hdr: h, identity: id, doc: doc}, nil
+}
+
+// Remember stores the vault's key in the keyring, so that Open works without the
+// passphrase on this machine.
+func (v *Vault) Remember(kr Keyring) error { return kr.Set(v.hdr.ID, v.identity.String()) }
+
+// Forget removes the vault's key from the keyring.
+func (v *Vault) Forget(kr Keyring) error { return kr.Delete(v.hdr.ID) }
+
+// Accounts returns a copy of the accounts, in the user's order.
+func (v *Vault) Accounts() []Account {
+	out := make([]Account, len(v.doc.Accounts))
+	for i, a := range v.doc.Accounts {
+		out[i] = a.Clone()
+	}
+	slices.SortStableFunc(out, func(a, b Account) int { return a.Position - b.Position })
+	return out
+}
+
+// Reload reads the file again, to see changes made by another process.
+func (v *Vault) Reload() error {
+	h, payload, err := readHeader(v.path)
+	if err != nil {
+		return err
+	}
+	if h.ID != v.hdr.ID || h.Recipient != v.hdr.Recipient {
+		return fmt.Errorf("%w: the vault's key was changed by another Ward; open it again", ErrLocked)
+	}
+	doc, err := open(payload, v.identity)
+	if err != nil {
+		return err
+	}
+	v.hdr, v.doc = h, doc
+	return nil
+}
+
+// Update changes the vault safely: it takes the file lock, reloads the file (so a
+// change another process saved meanwhile is kept), calls fn on the accounts, and saves
+// atomically. If fn returns an error nothing is written. A damaged file is reported,
+// never overwritten.
+func (v *Vault) Update(fn func(d *Doc) error) error {
+	unlock, err := lockFile(v.path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := v.Reload(); err != nil {
+		return err
+	}
+	work := v.doc.clone()
+	if err := fn(work); err != nil {
+		return err
+	}
+	if err := v.write(work); err != nil {
+		return err
+	}
+	v.doc = work
+	return nil
+}
+
+// ChangePassphrase sets a new recovery passphrase. It also replaces the vault's key,
+// so that an old copy of the passphrase and an old copy of the key open nothing
+// written from now on; the keyring, if given, receives the new key.
+func (v *Vault) ChangePassphrase(passphrase string, kr Keyring) error {
+	if err := CheckPassphrase(passphrase); err != nil {
+		return err
+	}
+	unlock, err := lockFile(v.path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := v.Reload(); err != nil {
+		return err
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return err
+	}
+	wrapped, err := wrapIdentity(id, passphrase)
+	if err != nil {
+		return err
+	}
+	old := *v
+	v.identity = id
+	v.hdr.Recipient, v.hdr.Wrapped = id.Recipient().String(), wrapped
+	if err := v.write(v.doc); err != nil {
+		*v = old
+		return err
+	}
+	if kr != nil {
+		// If this fails the keyring holds the old key; Open then says so and asks
+		// for the passphrase, which works.
+		return v.Remember(kr)
+	}
+	return nil
+}
+
+// write seals the document and replaces the file atomically. The caller holds the lock.
+func (v *Vault) write(d *Doc) error {
+	payload, err := seal(d, v.identity.Recipient())
+	if err != nil {
+		return err
+	}
+	return writeAtomic(v.path, encodeFile(v.hdr, payload))
+}
+
+// writeAtomic replaces path with data so that a crash at any instant leaves either
+// the old or the new file: temp file in the same folder, fsync, rename, fsync folder.
+// The caller holds the file lock, so any leftover temp file is from a crashed save.
+func writeAtomic(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	if stale, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*")); len(stale) > 0 {
+		for _, s := range stale {
+			_ = os.Remove(s)
+		}
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*") // mode 0600
+	if err != nil {
+		return fmt.Errorf("saving the vault: %w", err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("saving the vault: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("saving the vault: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// Doc is the vault's accounts, as Update hands them to a change.
+type Doc struct {
+	Accounts []Account
+}
+
+func (d *Doc) clone() *Doc {
+	c := &Doc{Accounts: make([]Account, len(d.Accounts))}
+	for i, a := range d.Accounts {
+		c.Accounts[i] = a.Clone()
+	}
+	return c
+}
+
+// Add normalises and validates a, gives it an ID, a position at the end and its
+// times, and appends it. If an account with the same key already exists, nothing is
+// added and Add returns that account and false.
+func (d *Doc) Add(a Account, now time.Time) (Account, bool, error) {
+	a.Normalize()
+	if err := a.Validate(); err != nil {
+		return a, false, err
+	}
+	for _, e := range d.Accounts {
+		if e.SameKey(&a) {
+			return e.Clone(), false, nil
+		}
+	}
+	if a.ID == "" {
+		a.ID = NewID()
+	}
+	last := -1
+	for _, e := range d.Accounts {
+		last = max(last, e.Position)
+	}
+	a.Position = last + 1
+	if a.Created.IsZero() {
+		a.Created = now.UTC()
+	}
+	a.Updated = now.UTC()
+	a = a.Clone()
+	d.Accounts = append(d.Accounts, a)
+	return a.Clone(), true, nil
+}
+
+// Get returns the account with this ID, or ErrNotFound.
+func (d *Doc) Get(id string) (*Account, error) {
+	for i := range d.Accounts {
+		if d.Accounts[i].ID == id {
+			return &d.Accounts[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no account with ID %s", ErrNotFound, id)
+}
+
+// Remove deletes the account with this ID.
+func (d *Doc) Remove(id string) error {
+	for i := range d.Accounts {
+		if d.Accounts[i].ID == id {
+			d.Accounts = slices.Delete(d.Accounts, i, i+1)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: no account with ID %s", ErrNotFound, id)
+}
+
+// Find returns the accounts in list order whose issuer or name contains query (any
+// case); an exact ID match alone wins. An empty query matches every account.
+func Find(accounts []Account, query string) []Account {
+	for _, a := range accounts {
+		if a.ID == query {
+			return []Account{a}
+		}
+	}
+	var out []Account
+	for _, a := range accounts {
+		if a.Matches(query) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
