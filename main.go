@@ -1,0 +1,39 @@
+// Command ward is a desktop authenticator: TOTP, HOTP and Steam codes from an
+// encrypted vault that can always be restored. Run `ward help` for the commands.
+package main
+
+import (
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/wardauth/ward/app"
+	"github.com/wardauth/ward/internal/quietlocale"
+	"github.com/wardauth/ward/vault"
+)
+
+func main() {
+	quietlocale.Restore()
+	c := &cli{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
+		getenv: os.Getenv, now: time.Now,
+		keyringFactory: func() vault.Keyring { return vault.SystemKeyring{} },
+		gui:            runGUI,
+	}
+	os.Exit(c.run(os.Args[1:]))
+}
+
+// runGUI creates the Fyne application (only main does) and shows the window.
+func runGUI(o app.Opener) error {
+	a := fyneapp.NewWithID("io.github.wardauth.ward")
+	a.SetIcon(app.AppIcon)
+	w := a.NewWindow("Ward")
+	ui := app.New(w, o)
+	w.SetContent(ui.Content())
+	w.Resize(fyne.NewSize(440, 560))
+	ui.Start()
+	w.ShowAndRun()
+	return nil
+}
