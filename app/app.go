@@ -138,7 +138,7 @@ func (u *UI) showCodes(v *vault.Vault) {
 		}
 		r.Code = canvas.NewText("", theme.Color(theme.ColorNamePrimary))
 		r.Code.TextSize = 28
-		r.Code.TextStyle = fyne.TextStyle{Monospace: true, Bold: true}
+		r.Code.TextStyle = fyne.TextStyle{Bold: true}
 		r.Countdown = widget.NewLabel("")
 		left := container.NewVBox(title, name)
 		right := container.NewHBox(container.NewCenter(r.Code), container.NewCenter(r.Countdown))

@@ -1,0 +1,322 @@
+package main
+
+// Integration tests with the real parts: the ward binary as users run it, the real
+// Secret Service (gnome-keyring, started by scripts/test-session.sh inside
+// dbus-run-session) and a real window under Xvfb. They skip when run outside that
+// session, and fail instead when WARD_TEST_ALL is set (scripts/test.sh sets it).
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wardauth/ward/vault"
+)
+
+var (
+	buildOnce sync.Once
+	wardBin   string
+	buildErr  error
+)
+
+// wardBinary builds the real ward binary once per test run.
+func wardBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ward-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		wardBin = filepath.Join(dir, "ward")
+		out, err := exec.Command("go", "build", "-o", wardBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return wardBin
+}
+
+// need skips (or, under scripts/test.sh, fails) a test whose real part is missing.
+func need(t testing.TB, what string, ok bool) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("WARD_TEST_ALL") != "" {
+		t.Fatalf("%s is missing; scripts/test.sh provides it", what)
+	}
+	t.Skipf("%s is missing; run scripts/test.sh", what)
+}
+
+func haveSecretService() bool {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		return false
+	}
+	out, err := exec.Command("dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+		"/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets").Output()
+	return err == nil && bytes.Contains(out, []byte("true"))
+}
+
+// wardCmd runs the real binary with a clean environment: the vault path, the
+// session's D-Bus and display, and the extra variables given.
+type wardRun struct {
+	t     testing.TB
+	bin   string
+	vault string
+	env   []string
+}
+
+func (w *wardRun) cmd(stdin string, args ...string) *exec.Cmd {
+	c := exec.Command(w.bin, args...)
+	c.Env = append([]string{
+		"HOME=" + os.Getenv("HOME"), "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8",
+		"DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"),
+		"DISPLAY=" + os.Getenv("DISPLAY"), "WARD_VAULT=" + w.vault,
+	}, w.env...)
+	c.Stdin = strings.NewReader(stdin)
+	return c
+}
+
+func (w *wardRun) ok(stdin string, args ...string) (stdout, stderr string) {
+	w.t.Helper()
+	c := w.cmd(stdin, args...)
+	var o, e bytes.Buffer
+	c.Stdout, c.Stderr = &o, &e
+	if err := c.Run(); err != nil {
+		w.t.Fatalf("ward %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, o.String(), e.String())
+	}
+	return o.String(), e.String()
+}
+
+const itPass = "integration passphrase"
+
+// TestSecretService: init stores the key in the real Secret Service, `ward code`
+// then needs no passphrase; with the key gone from the keyring the same vault says so,
+// asks for the passphrase and works with it.
+func TestSecretService(t *testing.T) {
+	need(t, "a Secret Service on the D-Bus session", haveSecretService())
+	w := &wardRun{t: t, bin: wardBinary(t), vault: filepath.Join(t.TempDir(), "v", "vault.ward")}
+
+	out, _ := w.ok(itPass+"\n"+itPass+"\n", "init")
+	if !strings.Contains(out, "created the vault") {
+		t.Fatalf("init said %q", out)
+	}
+	w.ok("", "add", "--issuer", "RFC", "--name", "sha1", "--secret", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "--digits", "8")
+
+	// The key is in gnome-keyring under our service.
+	v, err := vault.OpenWithPassphrase(w.vault, itPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := vault.SystemKeyring{}.Get(v.ID())
+	if err != nil || !strings.HasPrefix(key, "AGE-SECRET-KEY-1") {
+		t.Fatalf("the Secret Service does not hold the key: %v", err)
+	}
+	lookup, err := exec.Command("secret-tool", "lookup", "service", vault.KeyringService, "username", v.ID()).Output()
+	if err != nil || strings.TrimSpace(string(lookup)) != key {
+		t.Fatalf("secret-tool does not find the key under service %s: %v", vault.KeyringService, err)
+	}
+
+	// No passphrase anywhere: stdin is empty, WARD_PASSPHRASE unset.
+	out, errOut := w.ok("", "code", "rfc", "--time", "@59")
+	if strings.TrimSpace(out) != "94287082" || errOut != "" {
+		t.Fatalf("code through the keyring: %q, stderr %q", out, errOut)
+	}
+
+	// The keyring loses the key: Ward says so and asks; the passphrase works.
+	if err := (vault.SystemKeyring{}).Delete(v.ID()); err != nil {
+		t.Fatal(err)
+	}
+	c := w.cmd("", "code", "rfc", "--time", "@59")
+	var e bytes.Buffer
+	c.Stderr = &e
+	if err := c.Run(); err == nil || !strings.Contains(e.String(), "the keyring does not hold this vault's key") ||
+		!strings.Contains(e.String(), "no passphrase given") {
+		t.Fatalf("without the key and without a passphrase: %v, stderr %q", err, e.String())
+	}
+	out, errOut = w.ok(itPass+"\n", "code", "rfc", "--time", "@59")
+	if strings.TrimSpace(out) != "94287082" || !strings.Contains(errOut, "the keyring does not hold this vault's key") {
+		t.Fatalf("code with the passphrase: %q, stderr %q", out, errOut)
+	}
+	// Having been given the passphrase, Ward put the key back.
+	if out, errOut = w.ok("", "code", "rfc", "--time", "@59"); errOut != "" {
+		t.Fatalf("after the passphrase the keyring should open the vault again; stderr %q", errOut)
+	}
+	_ = vault.SystemKeyring{}.Delete(v.ID())
+}
+
+// TestNoSecretService: with a D-Bus session that has no Secret Service, and with no
+// D-Bus at all, Ward says so and asks; it neither hangs nor crashes.
+func TestNoSecretService(t *testing.T) {
+	bin := wardBinary(t)
+	path := filepath.Join(t.TempDir(), "vault.ward")
+	w := &wardRun{t: t, bin: bin, vault: path, env: []string{"WARD_KEYRING=off"}}
+	w.ok(itPass+"\n"+itPass+"\n", "init")
+	w.ok(itPass+"\n", "add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
+
+	for name, bus := range map[string]string{
+		"no D-Bus":          "unix:path=" + filepath.Join(t.TempDir(), "no-such-socket"),
+		"unset D-Bus":       "",
+		"D-Bus at bad path": "disabled:",
+	} {
+		c := exec.Command(bin, "list")
+		c.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "WARD_VAULT=" + path, "DBUS_SESSION_BUS_ADDRESS=" + bus}
+		c.Stdin = strings.NewReader(itPass + "\n")
+		var o, e bytes.Buffer
+		c.Stdout, c.Stderr = &o, &e
+		start := time.Now()
+		err := c.Run()
+		took := time.Since(start)
+		if err != nil || !strings.Contains(o.String(), "GitHub") || !strings.Contains(e.String(), "no keyring available") {
+			t.Errorf("%s: %v; stdout %q; stderr %q", name, err, o.String(), e.String())
+		}
+		if took > 10*time.Second {
+			t.Errorf("%s: took %v: a missing keyring must not hang", name, took)
+		}
+	}
+}
+
+// TestWindowSmoke: `ward` on a vault with one known account opens a real window
+// under Xvfb; a screenshot of the screen, read by OCR, shows the account.
+func TestWindowSmoke(t *testing.T) {
+	need(t, "an X display", os.Getenv("DISPLAY") != "")
+	for _, tool := range []string{"import", "xdotool", "tesseract"} {
+		_, err := exec.LookPath(tool)
+		need(t, tool, err == nil)
+	}
+	w := &wardRun{t: t, bin: wardBinary(t), vault: filepath.Join(t.TempDir(), "vault.ward"),
+		env: []string{"WARD_KEYRING=off", "WARD_PASSPHRASE=" + itPass}}
+	w.ok("", "init")
+	w.ok("", "add", "otpauth://totp/Smoketest:operator@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Smoketest")
+
+	c := w.cmd("")
+	var e bytes.Buffer
+	c.Stderr = &e
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Process.Kill(); c.Wait() }()
+
+	// Wait for the window titled "Ward".
+	var id string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Ward$").Output()
+		if f := strings.Fields(string(out)); len(f) > 0 {
+			id = f[0]
+			break
+		}
+	}
+	if id == "" {
+		t.Fatalf("no window titled Ward appeared in 20 s; ward said: %s", e.String())
+	}
+
+	// Read the screen until the account shows (the first frames may be blank).
+	shot := filepath.Join(t.TempDir(), "window.png")
+	var text string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if out, err := exec.Command("import", "-window", id, shot).CombinedOutput(); err != nil {
+			t.Fatalf("screenshot: %v %s", err, out)
+		}
+		ocr, err := exec.Command("tesseract", shot, "-", "--psm", "6").Output()
+		if err != nil {
+			t.Fatalf("tesseract: %v", err)
+		}
+		text = string(ocr)
+		if strings.Contains(text, "Smoketest") && strings.Contains(text, "operator@example.com") && showsCode(text) {
+			break
+		}
+	}
+	if !strings.Contains(text, "Smoketest") || !strings.Contains(text, "operator@example.com") || !showsCode(text) {
+		t.Fatalf("the window does not show the account and its current code; OCR read:\n%s", text)
+	}
+	if dir := os.Getenv("WARD_SCREENSHOTS"); dir != "" {
+		data, _ := os.ReadFile(shot)
+		os.WriteFile(filepath.Join(dir, "window-smoke.png"), data, 0o644)
+	}
+	if c.ProcessState != nil {
+		t.Fatalf("ward exited early: %s", e.String())
+	}
+}
+
+// showsCode reports whether OCR text holds the smoke account's code of this period
+// or of a neighbouring one (the screenshot and the check are a moment apart).
+func showsCode(text string) bool {
+	a, _ := vault.ParseURI("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP")
+	digits := strings.Join(strings.Fields(text), "")
+	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
+		if code, _ := a.Code(time.Now().Add(d)); strings.Contains(digits, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// BenchmarkOpen1000SecretService: a vault of 1,000 accounts opened through the real
+// Secret Service. Target: under 20 ms.
+func BenchmarkOpen1000SecretService(b *testing.B) {
+	need(b, "a Secret Service on the D-Bus session", haveSecretService())
+	path := benchVaultFile(b, 1000)
+	v, _ := vault.OpenWithPassphrase(path, itPass)
+	kr := vault.SystemKeyring{}
+	if err := v.Remember(kr); err != nil {
+		b.Fatal(err)
+	}
+	defer v.Forget(kr)
+	for b.Loop() {
+		if _, err := vault.Open(path, kr); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCodeProcess: `ward code QUERY` as a whole process, through the real
+// Secret Service, on a vault of 1,000 accounts. Target: under 60 ms.
+func BenchmarkCodeProcess(b *testing.B) {
+	need(b, "a Secret Service on the D-Bus session", haveSecretService())
+	path := benchVaultFile(b, 1000)
+	v, _ := vault.OpenWithPassphrase(path, itPass)
+	kr := vault.SystemKeyring{}
+	if err := v.Remember(kr); err != nil {
+		b.Fatal(err)
+	}
+	defer v.Forget(kr)
+	w := &wardRun{t: b, bin: wardBinary(b), vault: path}
+	for b.Loop() {
+		out, _ := w.ok("", "code", "Issuer 500")
+		if len(strings.TrimSpace(out)) != 6 {
+			b.Fatalf("ward code printed %q", out)
+		}
+	}
+}
+
+func benchVaultFile(b *testing.B, n int) string {
+	path := filepath.Join(b.TempDir(), "vault.ward")
+	v, err := vault.Create(path, itPass)
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = v.Update(func(d *vault.Doc) error {
+		for i := range n {
+			a := vault.Account{Issuer: fmt.Sprintf("Issuer %d", i), Name: fmt.Sprintf("user%d@example.com", i),
+				Secret: vault.Secret(fmt.Sprintf("secret number %08d", i))}
+			if _, _, err := d.Add(a, time.Now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return path
+}

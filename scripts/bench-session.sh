@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+set -euo pipefail
+echo "== Go benchmarks (ns/op; targets: open < 20 ms, save < 30 ms, ward code < 60 ms)"
+go test -run '^$' -bench 'Open1000|Save1000' -benchtime 2s -count 3 ./vault
+go test -run '^$' -bench 'SecretService|CodeProcess' -benchtime 50x -count 3 .
+
+echo "== ward code beside oathtool (hyperfine)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/ward" .
+export WARD_VAULT="$tmp/vault.ward"
+WARD_PASSPHRASE="bench passphrase" "$tmp/ward" init >/dev/null
+WARD_PASSPHRASE="bench passphrase" "$tmp/ward" add 'otpauth://totp/RFC:sha1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=RFC' >/dev/null
+hyperfine -N --warmup 5 --runs 100 \
+  -n "ward code (Secret Service)" "$tmp/ward code rfc" \
+  -n "oathtool --totp" "oathtool --totp 3132333435363738393031323334353637383930"

@@ -1,0 +1,34 @@
+# Shared by run.sh, test.sh and bench.sh: install what Ward needs on Debian or Ubuntu.
+
+# as_root runs a command as root: directly when we are root, else with sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# need_packages installs the Debian packages given that are not installed yet.
+need_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Fyne's cgo build: a C compiler, OpenGL and X11 headers (and Wayland's keyboard
+# library, which Fyne's GLFW links on Linux).
+BUILD_PACKAGES=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev ca-certificates)
+
+# Running the window: Mesa's software OpenGL for machines without a GPU driver.
+RUN_PACKAGES=(libgl1-mesa-dri libglx-mesa0)
+
+# The tests: an X server, a D-Bus session with gnome-keyring (the real Secret
+# Service), oathtool (independent codes), and, for the window smoke test, a
+# screenshot tool, a window finder and OCR.
+TEST_PACKAGES=(xvfb xauth dbus gnome-keyring libsecret-tools oathtool imagemagick xdotool tesseract-ocr tesseract-ocr-eng hyperfine)
+
+check_go() {
+  command -v go >/dev/null || { echo "Go is not installed: get Go 1.26 or newer first" >&2; exit 1; }
+}
