@@ -497,7 +497,7 @@ func (c *cli) cmdCode(args []string) error {
 		if query == "" {
 			return errors.New("no accounts yet: add one with `ward add`")
 		}
-		return fmt.Errorf("no account matches %q", query)
+		return fmt.Errorf("%w %q", vault.ErrNotFound, query)
 	}
 
 	entries := make([]codeEntry, len(matches))
@@ -583,7 +583,7 @@ func (c *cli) cmdRemove(args []string) error {
 	matches := vault.Find(v.Accounts(), rest[0])
 	switch len(matches) {
 	case 0:
-		return fmt.Errorf("%w: no account matches %q", vault.ErrNotFound, rest[0])
+		return fmt.Errorf("%w %q", vault.ErrNotFound, rest[0])
 	case 1:
 	default:
 		names := make([]string, len(matches))

@@ -17,13 +17,11 @@ var (
 	// Ward never overwrites such a file.
 	ErrCorrupt = errors.New("vault file is damaged or not a Ward vault")
 	// ErrNotFound: no account matches.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = errors.New("no account matches")
 	// ErrNoVault: there is no vault file at the path.
 	ErrNoVault = errors.New("no vault")
 	// ErrExists: a vault already exists where one would be created.
 	ErrExists = errors.New("vault already exists")
-	// ErrAmbiguous: a query matches more than one account where one is needed.
-	ErrAmbiguous = errors.New("more than one account matches")
 	// ErrInvalid: an account or link has a bad or missing field.
 	ErrInvalid = errors.New("invalid account")
 	// ErrTooNew: the file was written by a newer Ward with a format this one cannot read.

@@ -79,8 +79,8 @@ func decodeFile(data []byte) (header, []byte, error) {
 		return h, nil, corruptf("the header has no checksum")
 	}
 	want := sha256.Sum256(data[:sumAt])
-	got, err := hex.DecodeString(fields["sum"])
-	if err != nil || !bytes.Equal(got, want[:]) {
+	// Compared as text, so that even a changed letter case reads as damage.
+	if fields["sum"] != hex.EncodeToString(want[:]) {
 		return h, nil, corruptf("the header checksum does not match")
 	}
 	// The version is checked after the checksum, so a flipped bit reads as damage.
@@ -92,6 +92,7 @@ func decodeFile(data []byte) (header, []byte, error) {
 		return h, nil, fmt.Errorf("%w: format v%d; this Ward reads v%d, update Ward", ErrTooNew, n, fileVersion)
 	}
 	h.ID, h.Recipient = fields["id"], fields["recipient"]
+	var err error
 	if h.Wrapped, err = base64.StdEncoding.DecodeString(fields["key"]); err != nil || h.ID == "" || h.Recipient == "" {
 		return h, nil, corruptf("the header is incomplete")
 	}

@@ -335,7 +335,7 @@ func (d *Doc) Get(id string) (*Account, error) {
 			return &d.Accounts[i], nil
 		}
 	}
-	return nil, fmt.Errorf("%w: no account with ID %s", ErrNotFound, id)
+	return nil, fmt.Errorf("%w the ID %s", ErrNotFound, id)
 }
 
 // Remove deletes the account with this ID.
@@ -346,7 +346,7 @@ func (d *Doc) Remove(id string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: no account with ID %s", ErrNotFound, id)
+	return fmt.Errorf("%w the ID %s", ErrNotFound, id)
 }
 
 // Find returns the accounts in list order whose issuer or name contains query (any
