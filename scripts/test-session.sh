@@ -2,10 +2,23 @@
 # The test run proper, inside session.sh (see test.sh).
 set -euo pipefail
 export WARD_TEST_ALL=1   # integration tests fail, not skip, when a real part is missing
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 go vet ./...
-go test -count=1 "$@" ./...
+status=0
+go test -count=1 -v "$@" ./... >"$log" 2>&1 || status=$?
+grep -E '^(ok|FAIL|\?) ' "$log" || true
+passed=$(grep -cE '^ *--- PASS' "$log" || true)
+failed=$(grep -cE '^ *--- FAIL' "$log" || true)
+if [ "$status" -ne 0 ]; then
+  echo "---- go test output (last 300 lines) ----"
+  tail -n 300 "$log"
+  echo "tests: $passed passed, $failed failed"
+  exit "$status"
+fi
 # Every benchmark once, so that they keep working; scripts/bench.sh measures.
 go test -count=1 -run '^$' -bench . -benchtime 1x ./... >/dev/null
 # A short fuzz run of the otpauth parser beyond its seed corpus.
 go test -run '^$' -fuzz FuzzParseURI -fuzztime 15s ./vault >/dev/null
-echo "all tests passed"
+echo "tests: $passed passed, $failed failed"

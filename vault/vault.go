@@ -24,6 +24,16 @@ type Vault struct {
 	doc      *Doc
 }
 
+// String describes the vault by its path; it never prints the key, so that a
+// *Vault in a log line or a panic leaks nothing.
+func (v *Vault) String() string { return "vault " + v.path }
+
+// GoString is String, for %#v.
+func (v *Vault) GoString() string { return v.String() }
+
+// Format prints String for every verb, %+v and %x included.
+func (v *Vault) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(v.String())) }
+
 // Path returns the vault file's path.
 func (v *Vault) Path() string { return v.path }
 

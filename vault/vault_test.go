@@ -499,3 +499,17 @@ func TestGetRemoveFind(t *testing.T) {
 		t.Errorf("remove: %v", err)
 	}
 }
+
+// A *Vault printed in any way shows its path, never its key or accounts.
+func TestVaultRedacts(t *testing.T) {
+	v, path := newVault(t, &MemoryKeyring{}, linkGitHub)
+	key := v.identity.String()
+	for _, out := range []string{fmt.Sprint(v), fmt.Sprintf("%v %+v %#v %s %x", v, v, v, v, v), fmt.Sprintf("%+v", *v)} {
+		if strings.Contains(out, key) || strings.Contains(out, "JBSWY3DPEHPK3PXP") || strings.Contains(out, "GitHub") {
+			t.Errorf("a printed vault leaks: %q", out)
+		}
+		if !strings.Contains(out, path) {
+			t.Errorf("a printed vault does not name its path: %q", out)
+		}
+	}
+}
