@@ -128,20 +128,24 @@ func (u *UI) showCodes(v *vault.Vault) {
 	u.List = container.NewVBox()
 	for _, a := range u.accounts {
 		r := &row{account: a}
-		title := widget.NewLabelWithStyle(a.Issuer, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		if a.Issuer == "" {
-			title.SetText(a.Name)
+		title, sub := a.Issuer, a.Name
+		if title == "" {
+			title, sub = a.Name, ""
 		}
-		name := widget.NewLabel(a.Name)
-		if a.Issuer == "" {
-			name.SetText("")
-		}
+		issuer := canvas.NewText(title, theme.Color(theme.ColorNameForeground))
+		issuer.TextStyle = fyne.TextStyle{Bold: true}
+		issuer.TextSize = theme.TextSize() + 1
+		name := canvas.NewText(sub, theme.Color(theme.ColorNamePlaceHolder))
 		r.Code = canvas.NewText("", theme.Color(theme.ColorNamePrimary))
 		r.Code.TextSize = 28
 		r.Code.TextStyle = fyne.TextStyle{Bold: true}
+		r.Code.Alignment = fyne.TextAlignTrailing
 		r.Countdown = widget.NewLabel("")
-		left := container.NewVBox(title, name)
-		right := container.NewHBox(container.NewCenter(r.Code), container.NewCenter(r.Countdown))
+		r.Countdown.Alignment = fyne.TextAlignTrailing
+		// A fixed-width countdown column keeps the codes aligned down the list.
+		countdown := container.New(layout.NewGridWrapLayout(fyne.NewSize(96, 36)), r.Countdown)
+		left := container.NewPadded(container.NewVBox(issuer, name))
+		right := container.NewHBox(container.NewCenter(r.Code), container.NewCenter(countdown))
 		u.List.Add(container.NewBorder(nil, nil, nil, right, left))
 		u.List.Add(widget.NewSeparator())
 		u.rows = append(u.rows, r)
