@@ -117,4 +117,3 @@ func (g *gray) half() *gray {
 
 // cpus is how many goroutines the decoder spreads work over.
 func cpus() int { return runtime.GOMAXPROCS(0) }
-

@@ -74,11 +74,11 @@ func TestMigrationSkipsWhatWardCannotUse(t *testing.T) {
 
 func TestParseMigrationErrors(t *testing.T) {
 	for link, want := range map[string]string{
-		"https://example.com":                              "not an otpauth-migration",
-		"otpauth-migration://offline":                      "no data",
-		"otpauth-migration://offline?data=!!!":             "not base64",
+		"https://example.com":                               "not an otpauth-migration",
+		"otpauth-migration://offline":                       "no data",
+		"otpauth-migration://offline?data=!!!":              "not base64",
 		"otpauth-migration://offline?data=CjEKCkhlbGxvId6t": "cut short",
-		"otpauth-migration://offline?data=EAE=":            "no account",
+		"otpauth-migration://offline?data=EAE=":             "no account",
 	} {
 		_, err := ParseMigration(link)
 		if !errors.Is(err, ErrBadMigration) || !strings.Contains(err.Error(), want) {
