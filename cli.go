@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wardauth/ward/app"
+	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -23,7 +25,8 @@ const usage = `Ward keeps your two-factor accounts in an encrypted vault and mak
 Usage:
   ward                                  open the window
   ward init                             create a vault; asks for the recovery passphrase twice
-  ward add URI...                       add otpauth:// links
+  ward add URI...                       add otpauth:// links and Google Authenticator
+                                        transfer links (otpauth-migration://)
   ward add --issuer I --name N --secret S [--type totp|hotp|steam]
            [--algorithm SHA1|SHA256|SHA512] [--digits N] [--period S] [--counter C]
                                         add an account by its key (--secret - reads it from stdin)
@@ -32,6 +35,10 @@ Usage:
                                         contains QUERY; one match prints the bare code;
                                         HOTP prints the code for the stored counter, then
                                         advances it; T is @UNIX or RFC 3339
+  ward scan FILE...                     add the accounts in the QR codes of image files
+                                        (PNG, JPEG, GIF, BMP, WebP)
+  ward scan --screen                    add the accounts in the QR codes on the screen
+  ward scan --print ...                 print the links found instead, one per line
   ward rm QUERY|ID                      remove one account
   ward passwd                           change the recovery passphrase
 
@@ -66,7 +73,8 @@ type cli struct {
 	getenv         func(string) string
 	now            func() time.Time
 	gui            func(app guiOpener) error // opens the window; set by main
-	keyringFactory func() vault.Keyring      // the system keyring; tests may swap it
+	capture        func(scanner.CaptureOptions) (image.Image, error)
+	keyringFactory func() vault.Keyring // the system keyring; tests may swap it
 
 	vaultPath string
 	noKeyring bool
@@ -116,6 +124,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.cmdRemove(rest)
 	case "passwd":
 		return c.cmdPasswd(rest)
+	case "scan":
+		return c.cmdScan(rest)
 	case "help":
 		fmt.Fprintf(c.stdout, usage, defaultVaultPath(c.getenv))
 		return nil
@@ -285,16 +295,27 @@ func (c *cli) cmdAdd(args []string) error {
 	case len(links) > 0 && m.any(fs):
 		return usageErr("add takes either links or --secret and its options, not both")
 	case len(links) > 0:
+		var tr vault.Transfer
 		for i, l := range links {
-			a, err := vault.ParseURI(l)
-			if err != nil {
-				if len(links) > 1 {
-					return fmt.Errorf("link %d: %w; nothing was added", i+1, err)
+			var err error
+			if strings.HasPrefix(strings.ToLower(l), "otpauth-migration:") {
+				var b vault.Batch
+				if b, err = vault.ParseMigration(l); err == nil {
+					tr.Add(b)
 				}
+			} else {
+				var a vault.Account
+				if a, err = vault.ParseURI(l); err == nil {
+					accounts = append(accounts, a)
+				}
+			}
+			if err != nil && len(links) > 1 {
+				return fmt.Errorf("link %d: %w; nothing was added", i+1, err)
+			} else if err != nil {
 				return err
 			}
-			accounts = append(accounts, a)
 		}
+		accounts = append(accounts, c.fromTransfer(&tr)...)
 	case m.secret != "":
 		a, err := m.account(c.stdin)
 		if err != nil {
@@ -304,7 +325,24 @@ func (c *cli) cmdAdd(args []string) error {
 	default:
 		return usageErr("add needs otpauth:// links, or --secret with --issuer and --name")
 	}
+	return c.store(accounts)
+}
 
+// fromTransfer returns the accounts of Google Authenticator transfer batches, and
+// warns about accounts Ward cannot use and about batches not given.
+func (c *cli) fromTransfer(tr *vault.Transfer) []vault.Account {
+	for _, s := range tr.Skipped() {
+		fmt.Fprintf(c.stderr, "ward: skipped %s\n", s)
+	}
+	for _, m := range tr.Missing() {
+		fmt.Fprintf(c.stderr, "ward: the Google Authenticator export is incomplete: %s is missing; add it too\n", m)
+	}
+	return tr.Accounts()
+}
+
+// store adds accounts to the vault in one change and reports, per account, added
+// or skipped as already present.
+func (c *cli) store(accounts []vault.Account) error {
 	v, err := c.unlock()
 	if err != nil {
 		return err

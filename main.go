@@ -11,6 +11,7 @@ import (
 
 	"github.com/wardauth/ward/app"
 	"github.com/wardauth/ward/internal/quietlocale"
+	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -21,6 +22,7 @@ func main() {
 		getenv: os.Getenv, now: time.Now,
 		keyringFactory: func() vault.Keyring { return vault.SystemKeyring{} },
 		gui:            runGUI,
+		capture:        scanner.CaptureScreen,
 	}
 	os.Exit(c.run(os.Args[1:]))
 }

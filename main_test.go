@@ -3,6 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,8 +15,11 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/image/bmp"
 
 	"github.com/wardauth/ward/app"
+	"github.com/wardauth/ward/internal/qrcorpus"
+	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -31,6 +39,7 @@ func testCLI() *cli {
 	return &cli{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now,
 		keyringFactory: func() vault.Keyring { return fileKeyring(os.Getenv("WARD_TEST_KEYRING")) },
+		capture:        scanner.CaptureScreen,
 		gui: func(o app.Opener) error {
 			v, err := o.Open()
 			if err != nil {
@@ -84,11 +93,63 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("WARD_VAULT", filepath.Join(e.WorkDir, "data", "vault.ward"))
+			e.Setenv("LANG", "C.UTF-8") // Debian's default in containers
 			e.Setenv("WARD_TEST_KEYRING", filepath.Join(e.WorkDir, "keyring"))
 			e.Setenv("INTEROP", interopDir(t))
-			return nil
+			webp, err := filepath.Abs("scanner/testdata/code.webp")
+			e.Setenv("WEBP", webp)
+			return err
 		},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"mkqr": cmdMkqr},
 	})
+}
+
+// cmdMkqr writes an image with QR codes: mkqr FILE TEXT... draws each text as a code
+// of 4-pixel modules, side by side, on a light page. The extension of FILE picks the
+// format (png, jpg, gif, bmp). TEXT "migration:I/N" stands for batch I (from 1) of a
+// Google Authenticator export of N codes with two accounts each.
+func cmdMkqr(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: mkqr FILE TEXT...")
+	}
+	texts := args[1:]
+	for i, t := range texts {
+		var idx, n int
+		if _, err := fmt.Sscanf(t, "migration:%d/%d", &idx, &n); err == nil {
+			texts[i] = qrcorpus.Migration(2, idx-1, n)
+		}
+	}
+	w := 40
+	for _, t := range texts {
+		w += qrcorpus.Footprint(t, 4, 0) + 20
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, 700))
+	for i := range img.Pix {
+		img.Pix[i] = 248
+	}
+	x := 20
+	for _, t := range texts {
+		if err := qrcorpus.Draw(img, qrcorpus.Code{Text: t, Module: 4, X: x, Y: 20}, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255}); err != nil {
+			ts.Fatalf("drawing %q: %v", t, err)
+		}
+		x += qrcorpus.Footprint(t, 4, 0) + 20
+	}
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	switch filepath.Ext(args[0]) {
+	case ".png":
+		err = png.Encode(f, img)
+	case ".jpg":
+		err = jpeg.Encode(f, img, &jpeg.Options{Quality: 85})
+	case ".gif":
+		err = gif.Encode(f, img, &gif.Options{NumColors: 16})
+	case ".bmp":
+		err = bmp.Encode(f, img)
+	default:
+		ts.Fatalf("mkqr: unknown format %s", args[0])
+	}
+	ts.Check(err)
 }
 
 func interopDir(t *testing.T) string {

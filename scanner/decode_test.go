@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/wardauth/ward/scanner/internal/corpus"
+	corpus "github.com/wardauth/ward/internal/qrcorpus"
 )
 
 var (

@@ -1,9 +1,9 @@
-// Package corpus makes the scanner's test images: QR codes of otpauth and
+// Package qrcorpus makes the scanner's test images: QR codes of otpauth and
 // Google Authenticator transfer links, drawn with gozxing's encoder onto busy
 // screen-like backgrounds at real screen sizes, small, rotated, inverted, several
 // at once, JPEG-compressed and noisy. The same corpus feeds the scanner's tests and
 // the benchmark against zbarimg, so both judge the same images.
-package corpus
+package qrcorpus
 
 import (
 	"bytes"
