@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
+	"log"
 	"os"
 	"strings"
 
+	"github.com/jezek/xgb"
 	"github.com/kbinani/screenshot"
 )
 
@@ -61,6 +64,9 @@ func CaptureScreen(opts CaptureOptions) (image.Image, error) {
 
 // captureX11 grabs the bounding box of all monitors in one image.
 func captureX11() (img image.Image, err error) {
+	// The X11 library logs to stderr (a missing ~/.Xauthority, for one); Ward says
+	// what went wrong itself, in one sentence.
+	xgb.Logger = log.New(io.Discard, "", 0)
 	defer func() { // the X11 library panics on some broken connections
 		if r := recover(); r != nil {
 			img, err = nil, fmt.Errorf("the X server failed: %v", r)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardauth/ward/internal/qrcorpus"
+)
+
+// startXvfb starts a private X server with a 5120x1440 screen, the desktop of two
+// 2560x1440 monitors side by side, and returns its DISPLAY. (Xvfb cannot lay out
+// two Xinerama heads side by side: with two -screen options both sit at 0,0.)
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	_, err := exec.LookPath("Xvfb")
+	need(t, "Xvfb", err == nil)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "5120x1440x24")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	buf := make([]byte, 16)
+	r.SetReadDeadline(time.Now().Add(20 * time.Second))
+	n, err := r.Read(buf)
+	if err != nil {
+		t.Fatalf("Xvfb did not start: %v", err)
+	}
+	return ":" + strings.TrimSpace(string(buf[:n]))
+}
+
+// TestScreenScan: a QR code shown by a real image viewer (ImageMagick's display) on
+// the right half of a 5120x1440 desktop, at 3 pixels per module; `ward scan --screen --print` prints
+// its link and nothing else.
+func TestScreenScan(t *testing.T) {
+	_, err := exec.LookPath("display")
+	need(t, "ImageMagick's display", err == nil)
+	display := startXvfb(t)
+	bin := wardBinary(t)
+
+	link := "otpauth://totp/Screen:bob@example.com?secret=JBSWY3DPEHPK3PXQ&issuer=Screen"
+	img := image.NewRGBA(image.Rect(0, 0, 360, 360))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	if err := qrcorpus.Draw(img, qrcorpus.Code{Text: link, Module: 3, X: 20, Y: 20}, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "code.png")
+	f, _ := os.Create(file)
+	png.Encode(f, img)
+	f.Close()
+
+	viewer := exec.Command("display", "-display", display, "-geometry", "+3400+700", "-title", "qr-viewer", file)
+	if err := viewer.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { viewer.Process.Kill(); viewer.Wait() })
+
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DISPLAY=" + display}
+	var out, errOut bytes.Buffer
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		out.Reset()
+		errOut.Reset()
+		c := exec.Command(bin, "scan", "--screen", "--print")
+		c.Env, c.Stdout, c.Stderr = env, &out, &errOut
+		if c.Run() == nil {
+			break
+		}
+	}
+	if out.String() != link+"\n" {
+		t.Fatalf("ward scan --screen --print: stdout %q, stderr %q", out.String(), errOut.String())
+	}
+
+	// With the viewer gone the screen holds no code: one sentence, exit 1.
+	viewer.Process.Kill()
+	viewer.Wait()
+	time.Sleep(300 * time.Millisecond)
+	c := exec.Command(bin, "scan", "--screen", "--print")
+	out.Reset()
+	errOut.Reset()
+	c.Env, c.Stdout, c.Stderr = env, &out, &errOut
+	if err := c.Run(); err == nil || errOut.String() != "ward: no QR code found in the screen\n" || out.Len() != 0 {
+		t.Fatalf("empty screen: %v, stdout %q, stderr %q", err, out.String(), errOut.String())
+	}
+}
+
+// TestScreenCaptureFailures: with no X server, or a Wayland session without a
+// desktop portal, the error says which way failed and why.
+func TestScreenCaptureFailures(t *testing.T) {
+	need(t, "a D-Bus session", os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "")
+	bin := wardBinary(t)
+	for name, tc := range map[string]struct {
+		env  []string
+		want []string
+	}{
+		"no X server": {[]string{"DISPLAY=:97"}, []string{"X11: cannot connect to the X server at DISPLAY=:97"}},
+		"Wayland without portal": {[]string{"WAYLAND_DISPLAY=wayland-97", "DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS")},
+			[]string{"the desktop portal: the portal did not take the request"}},
+		"nothing at all": {nil, []string{"X11: no DISPLAY is set"}},
+	} {
+		c := exec.Command(bin, "scan", "--screen", "--print")
+		c.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, tc.env...)
+		var out, errOut bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errOut
+		start := time.Now()
+		err := c.Run()
+		msg := errOut.String()
+		if err == nil || !strings.HasPrefix(msg, "ward: could not capture the screen (") || strings.Count(msg, "\n") != 1 {
+			t.Errorf("%s: %v, stderr %q", name, err, msg)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: stderr %q does not say %q", name, msg, w)
+			}
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Errorf("%s: took %v", name, time.Since(start))
+		}
+	}
+}
