@@ -14,3 +14,6 @@ WARD_PASSPHRASE="bench passphrase" "$tmp/ward" add 'otpauth://totp/RFC:sha1?secr
 hyperfine -N --warmup 5 --runs 100 \
   -n "ward code (Secret Service)" "$tmp/ward code rfc" \
   -n "oathtool --totp" "oathtool --totp 3132333435363738393031323334353637383930"
+
+echo "== QR decoding: Ward beside zbarimg on the same images (median of 5 runs each)"
+go run ./internal/qrbench -ward "$tmp/ward" -runs 5 2>/dev/null

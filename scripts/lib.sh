@@ -29,6 +29,9 @@ RUN_PACKAGES=(libgl1-mesa-dri libglx-mesa0)
 # screenshot tool, a window finder and OCR.
 TEST_PACKAGES=(xvfb xauth dbus gnome-keyring libsecret-tools oathtool imagemagick xdotool tesseract-ocr tesseract-ocr-eng hyperfine)
 
+# The benchmarks: zbarimg, the peer the QR decoder is measured against.
+BENCH_PACKAGES=(zbar-tools)
+
 check_go() {
   command -v go >/dev/null || { echo "Go is not installed: get Go 1.26 or newer first" >&2; exit 1; }
 }

@@ -19,6 +19,8 @@ if [ "$status" -ne 0 ]; then
 fi
 # Every benchmark once, so that they keep working; scripts/bench.sh measures.
 go test -count=1 -run '^$' -bench . -benchtime 1x ./... >/dev/null
-# A short fuzz run of the otpauth parser beyond its seed corpus.
-go test -run '^$' -fuzz FuzzParseURI -fuzztime 15s ./vault >/dev/null
+# Short fuzz runs of the parsers of untrusted input, beyond their seed corpora.
+for target in FuzzParseURI FuzzParseMigration FuzzDecodePayload; do
+  go test -run '^$' -fuzz "^$target\$" -fuzztime 10s ./vault >/dev/null
+done
 echo "tests: $passed passed, $failed failed"
