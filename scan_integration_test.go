@@ -132,3 +132,56 @@ func TestScreenCaptureFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestWaylandPortalScan: in a real Wayland session (headless sway) with the real
+// desktop portal, `ward scan --screen --print` asks the portal for the screenshot,
+// prints the link of the code on screen, and deletes the file the portal saved
+// (xdg-desktop-portal-wlr saves /tmp/out.png).
+func TestWaylandPortalScan(t *testing.T) {
+	for _, tool := range []string{"sway", "pipewire", "dbus-run-session", "dbus-update-activation-environment", "setpriv"} {
+		_, err := exec.LookPath(tool)
+		need(t, tool, err == nil)
+	}
+	_, err := os.Stat("/usr/libexec/xdg-desktop-portal-wlr")
+	need(t, "xdg-desktop-portal-wlr", err == nil)
+	bin := wardBinary(t)
+
+	link := "otpauth://totp/Wayland:carol@example.com?secret=JBSWY3DPEHPK3PXR&issuer=Wayland"
+	img := image.NewRGBA(image.Rect(0, 0, 300, 300))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	if err := qrcorpus.Draw(img, qrcorpus.Code{Text: link, Module: 4, X: 10, Y: 10}, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "code.png")
+	f, _ := os.Create(file)
+	png.Encode(f, img)
+	f.Close()
+	os.Remove("/tmp/out.png")
+
+	script, _ := filepath.Abs("testdata/wayland/scan-in-sway.sh")
+	c := exec.Command("dbus-run-session", "--", "bash", script)
+	outFile := filepath.Join(t.TempDir(), "stdout")
+	c.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WARD_BIN=" + bin, "CODE_PNG=" + file, "OUT_FILE=" + outFile}
+	var out, errOut bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errOut
+	done := make(chan error, 1)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- c.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(90 * time.Second):
+		c.Process.Kill()
+		t.Fatalf("the Wayland session did not finish in 90 s; stderr: %s", errOut.String())
+	}
+	got, _ := os.ReadFile(outFile)
+	if err != nil || string(got) != link+"\n" {
+		t.Fatalf("ward scan --screen --print under sway: %v\nstdout %q\nsession output %s%s", err, got, out.String(), errOut.String())
+	}
+	if _, err := os.Stat("/tmp/out.png"); err == nil {
+		t.Error("the portal's screenshot /tmp/out.png was left behind")
+	}
+}

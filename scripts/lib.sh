@@ -25,9 +25,14 @@ BUILD_PACKAGES=(gcc libc6-dev pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-d
 RUN_PACKAGES=(libgl1-mesa-dri libglx-mesa0)
 
 # The tests: an X server, a D-Bus session with gnome-keyring (the real Secret
-# Service), oathtool (independent codes), and, for the window smoke test, a
-# screenshot tool, a window finder and OCR.
-TEST_PACKAGES=(xvfb xauth dbus gnome-keyring libsecret-tools oathtool imagemagick xdotool tesseract-ocr tesseract-ocr-eng hyperfine)
+# Service), oathtool (independent codes), for the window smoke test a screenshot
+# tool, a window finder and OCR, and for the screen scans an image viewer and a
+# Wayland session.
+TEST_PACKAGES=(xvfb xauth dbus gnome-keyring libsecret-tools oathtool imagemagick xdotool tesseract-ocr tesseract-ocr-eng hyperfine
+  # a real Wayland session for the screen scan through the desktop portal: headless
+  # sway, the portal with its wlroots backend (which runs grim and needs PipeWire)
+  # and the GTK backend for the Access interface the portal requires
+  sway swaybg grim pipewire pipewire-bin xdg-desktop-portal xdg-desktop-portal-wlr xdg-desktop-portal-gtk)
 
 # The benchmarks: zbarimg, the peer the QR decoder is measured against.
 BENCH_PACKAGES=(zbar-tools)
