@@ -677,15 +677,23 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// guiOpener is what the window needs to unlock the vault.
-type guiOpener = app.Opener
+// guiOpener is what the window needs: how to open the vault, the screen.
+type guiOpener = app.Config
 
 // cmdGUI opens the window. The keyring opens the vault; WARD_PASSPHRASE, when set,
 // stands in for it (scripts, the demo); otherwise the window asks.
 func (c *cli) cmdGUI() error {
 	path, kr := c.path(), c.keyring()
-	return c.gui(app.Opener{
-		Path: path,
+	return c.gui(app.Config{
+		Path:    path,
+		Capture: c.capture,
+		Create: func(p string, remember bool) (*vault.Vault, error) {
+			v, err := vault.Create(path, p)
+			if err == nil && remember && c.keyringOn() {
+				_ = v.Remember(kr) // without a keyring the passphrase still opens it
+			}
+			return v, err
+		},
 		Open: func() (*vault.Vault, error) {
 			v, err := vault.Open(path, kr)
 			if errors.Is(err, vault.ErrLocked) && c.getenv("WARD_PASSPHRASE") != "" {

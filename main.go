@@ -28,11 +28,11 @@ func main() {
 }
 
 // runGUI creates the Fyne application (only main does) and shows the window.
-func runGUI(o app.Opener) error {
+func runGUI(cfg app.Config) error {
 	a := fyneapp.NewWithID("io.github.wardauth.ward")
 	a.SetIcon(app.AppIcon)
 	w := a.NewWindow("Ward")
-	ui := app.New(w, o)
+	ui := app.New(w, cfg)
 	w.SetContent(ui.Content())
 	w.Resize(fyne.NewSize(440, 560))
 	ui.Start()

@@ -40,7 +40,7 @@ func testCLI() *cli {
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now,
 		keyringFactory: func() vault.Keyring { return fileKeyring(os.Getenv("WARD_TEST_KEYRING")) },
 		capture:        scanner.CaptureScreen,
-		gui: func(o app.Opener) error {
+		gui: func(o app.Config) error {
 			v, err := o.Open()
 			if err != nil {
 				return fmt.Errorf("the window would say: %w", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/wardauth/ward/vault"
@@ -18,116 +19,355 @@ func TestMain(m *testing.M) {
 	m.Run()
 }
 
-func testVault(t *testing.T, links ...string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "vault.ward")
-	v, err := vault.Create(path, pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = v.Update(func(d *vault.Doc) error {
-		for _, l := range links {
-			a, err := vault.ParseURI(l)
-			if err != nil {
-				return err
-			}
-			if _, _, err := d.Add(a, time.Now()); err != nil {
-				return err
-			}
+// timers is a fake Config.After: it records what is scheduled; fire runs what is due.
+type timers struct {
+	pending []*timer
+}
+
+type timer struct {
+	d  time.Duration
+	f  func()
+	ok bool
+}
+
+func (ts *timers) after(d time.Duration, f func()) func() {
+	t := &timer{d: d, f: f, ok: true}
+	ts.pending = append(ts.pending, t)
+	return func() { t.ok = false }
+}
+
+// fire runs every live timer of duration d.
+func (ts *timers) fire(d time.Duration) int {
+	n := 0
+	for _, t := range ts.pending {
+		if t.ok && t.d == d {
+			t.ok = false
+			t.f()
+			n++
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	return path
+	return n
 }
 
-func opener(path string, kr vault.Keyring) Opener {
-	return Opener{
-		Path:           path,
-		Open:           func() (*vault.Vault, error) { return vault.Open(path, kr) },
-		OpenPassphrase: func(p string) (*vault.Vault, error) { return vault.OpenWithPassphrase(path, p) },
-	}
+type env struct {
+	t      *testing.T
+	path   string
+	kr     *vault.MemoryKeyring
+	now    time.Time
+	timers *timers
+	win    fyne.Window
+	ui     *UI
 }
 
-// Codes appear grouped for reading with the time left in each account's own period,
-// and Tick changes only what changed.
-func TestCodesAndCountdowns(t *testing.T) {
+func newEnv(t *testing.T, links ...string) *env {
+	t.Helper()
 	test.NewTempApp(t)
-	path := testVault(t,
-		"otpauth://totp/RFC:sha1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=RFC&digits=8",
-		"otpauth://totp/SPDX:James?secret=5OM4WOOGPLQEF6UGN3CPEOOLWU&issuer=SPDX&algorithm=SHA256&digits=7&period=20",
-		"otpauth://hotp/Issuu:James?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Issuu&counter=1",
-	)
-	v, _ := vault.OpenWithPassphrase(path, pass)
-	kr := &vault.MemoryKeyring{}
-	v.Remember(kr)
-	w := test.NewTempWindow(t, nil)
-	u := New(w, opener(path, kr))
-	w.SetContent(u.Content())
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "vault.ward"), kr: &vault.MemoryKeyring{},
+		now: time.Unix(59, 0), timers: &timers{}}
+	if links != nil {
+		v, err := vault.Create(e.path, pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Remember(e.kr)
+		err = v.Update(func(d *vault.Doc) error {
+			for _, l := range links {
+				a, err := vault.ParseURI(l)
+				if err != nil {
+					return err
+				}
+				if _, _, err := d.Add(a, time.Now()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
 
-	u.Tick(time.Unix(59, 0))
-	if got := u.rows[0].Code.Text; got != "9428 7082" {
-		t.Errorf("RFC code at 59 s: %q, want 9428 7082", got)
+func (e *env) config(kr vault.Keyring) Config {
+	return Config{
+		Path:           e.path,
+		Open:           func() (*vault.Vault, error) { return vault.Open(e.path, kr) },
+		OpenPassphrase: func(p string) (*vault.Vault, error) { return vault.OpenWithPassphrase(e.path, p) },
+		Create: func(p string, remember bool) (*vault.Vault, error) {
+			v, err := vault.Create(e.path, p)
+			if err == nil && remember {
+				v.Remember(kr)
+			}
+			return v, err
+		},
+		Now:   func() time.Time { return e.now },
+		After: e.timers.after,
 	}
-	if got := u.rows[0].Countdown.Text; got != "1 s" {
-		t.Errorf("30 s period at 59 s: %q left, want 1 s", got)
+}
+
+func (e *env) open(kr vault.Keyring) *UI {
+	e.win = test.NewTempWindow(e.t, nil)
+	e.ui = New(e.win, e.config(kr))
+	e.win.SetContent(e.ui.Content())
+	e.win.Resize(fyne.NewSize(480, 640))
+	return e.ui
+}
+
+// rowOf returns the list row showing the account with this issuer.
+func (e *env) rowOf(issuer string) *row {
+	e.t.Helper()
+	for _, r := range e.ui.codes.rows {
+		if r.account.Issuer == issuer {
+			return r
+		}
 	}
-	if got := u.rows[1].Countdown.Text; got != "1 s" { // 20 s period: 59 = 2*20 + 19
-		t.Errorf("20 s period at 59 s: %q left, want 1 s", got)
+	e.t.Fatalf("no row shows %s", issuer)
+	return nil
+}
+
+const (
+	linkRFC   = "otpauth://totp/RFC:sha1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=RFC&digits=8"
+	linkSPDX  = "otpauth://totp/SPDX:James?secret=5OM4WOOGPLQEF6UGN3CPEOOLWU&issuer=SPDX&algorithm=SHA256&digits=7&period=20"
+	linkIssuu = "otpauth://hotp/Issuu:James?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Issuu&counter=1"
+	linkGH    = "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub"
+)
+
+// Codes appear grouped for reading with the time left in each account's own
+// period; under 5 s the next code shows beside; HOTP shows its counter's code.
+func TestCodesAndCountdowns(t *testing.T) {
+	e := newEnv(t, linkRFC, linkSPDX, linkIssuu)
+	e.open(e.kr)
+	e.ui.Tick(time.Unix(59, 0))
+	rfc, spdx, issuu := e.rowOf("RFC"), e.rowOf("SPDX"), e.rowOf("Issuu")
+	if rfc.Code.Text != "9428 7082" || rfc.Countdown.Text != "1 s" {
+		t.Errorf("RFC at 59 s: %q, %q left", rfc.Code.Text, rfc.Countdown.Text)
 	}
-	if got := u.rows[2].Code.Text; got != "287 082" || u.rows[2].Countdown.Text != "counter 1" {
-		t.Errorf("HOTP row: %q %q", got, u.rows[2].Countdown.Text)
+	if spdx.Countdown.Text != "1 s" { // 20 s period: 59 = 2*20 + 19
+		t.Errorf("20 s period at 59 s: %q left", spdx.Countdown.Text)
 	}
-	u.Tick(time.Unix(60, 0))
-	if got := u.rows[0].Countdown.Text; got != "30 s" {
-		t.Errorf("at 60 s: %q left, want 30 s", got)
+	next, _ := rfc.account.Code(time.Unix(60, 0))
+	if rfc.Next.Text != Group(next) {
+		t.Errorf("with 1 s left the next code shows %q, want %q", rfc.Next.Text, Group(next))
 	}
-	if got := u.rows[1].Countdown.Text; got != "20 s" {
-		t.Errorf("20 s period at 60 s: %q left, want 20 s", got)
+	if issuu.Code.Text != "287 082" || issuu.nextBtn.Hidden {
+		t.Errorf("HOTP row: %q, next button hidden %v", issuu.Code.Text, issuu.nextBtn.Hidden)
+	}
+	e.ui.Tick(time.Unix(60, 0))
+	if rfc.Countdown.Text != "30 s" || spdx.Countdown.Text != "20 s" || rfc.Next.Text != "" {
+		t.Errorf("at 60 s: %q and %q left, next %q", rfc.Countdown.Text, spdx.Countdown.Text, rfc.Next.Text)
+	}
+}
+
+// Clicking a row copies its code; the clipboard is cleared after the timeout, but
+// only if it still holds Ward's code.
+func TestCopyAndClipboardClearing(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	e.open(e.kr)
+	clip := fyne.CurrentApp().Clipboard()
+	e.ui.codes.List.Select(0)
+	if clip.Content() != "94287082" {
+		t.Fatalf("clipboard after a click: %q", clip.Content())
+	}
+	if e.timers.fire(30*time.Second) != 1 || clip.Content() != "" {
+		t.Fatalf("clipboard after 30 s: %q", clip.Content())
+	}
+	e.ui.codes.List.Select(0)
+	clip.SetContent("something the user copied since")
+	e.timers.fire(30 * time.Second)
+	if clip.Content() != "something the user copied since" {
+		t.Fatalf("Ward cleared a clipboard that no longer held its code: %q", clip.Content())
+	}
+}
+
+func TestSearch(t *testing.T) {
+	e := newEnv(t, linkRFC, linkSPDX, linkIssuu, linkGH)
+	e.open(e.kr)
+	c := e.ui.codes
+	test.Type(c.Search, "james")
+	if len(c.shown) != 2 {
+		t.Fatalf("'james' shows %d accounts, want 2", len(c.shown))
+	}
+	c.Search.SetText("GIT")
+	if len(c.shown) != 1 || c.all[c.shown[0]].Issuer != "GitHub" {
+		t.Fatalf("'GIT' shows %d", len(c.shown))
+	}
+	c.Search.SetText("nothing like it")
+	if len(c.shown) != 0 || c.Empty.Text == "" {
+		t.Fatalf("no match: %d shown, message %q", len(c.shown), c.Empty.Text)
+	}
+	// Enter copies the first match.
+	c.Search.SetText("rfc")
+	c.Search.OnSubmitted(c.Search.Text)
+	if got := fyne.CurrentApp().Clipboard().Content(); got != "94287082" {
+		t.Fatalf("Enter in the search copied %q", got)
+	}
+}
+
+func TestAddByLink(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	e.open(e.kr)
+	c := e.ui.codes
+	fyne.CurrentApp().Clipboard().SetContent(linkGH + "\n" + linkRFC + "\nhttps://example.com/")
+	c.pasteLink()
+	if len(c.all) != 2 {
+		t.Fatalf("%d accounts after pasting", len(c.all))
+	}
+	want := "Added GitHub (alice). Already in Ward: RFC (sha1). A code in the clipboard is a web address (example.com), not an account."
+	if c.Status.Text != want {
+		t.Fatalf("status %q", c.Status.Text)
+	}
+	v, _ := vault.Open(e.path, e.kr)
+	if len(v.Accounts()) != 2 {
+		t.Fatal("the new account is not in the vault file")
+	}
+}
+
+func TestManualEntry(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	e.open(e.kr)
+	c := e.ui.codes
+	f := c.newManualForm()
+	test.Type(f.Issuer, "Example")
+	test.Type(f.Name, "carol")
+	test.Type(f.Key, "not base32 at all!")
+	if !f.Save.Disabled() || f.Problem.Text == "" {
+		t.Fatalf("a bad key: save enabled %v, problem %q", !f.Save.Disabled(), f.Problem.Text)
+	}
+	f.Key.SetText("jbsw y3dp ehpk 3pxp")
+	f.Digits.SetText("12")
+	if !f.Save.Disabled() || f.Problem.Text != "Digits 12 out of range (4 to 10)." {
+		t.Fatalf("digits 12: problem %q", f.Problem.Text)
+	}
+	f.Digits.SetText("8")
+	if f.Save.Disabled() || f.Preview.Text == "" {
+		t.Fatalf("a good key: save disabled, preview %q, problem %q", f.Preview.Text, f.Problem.Text)
+	}
+	want, _ := f.account.Code(e.now)
+	if f.Preview.Text != "Code now: "+Group(want) {
+		t.Errorf("preview %q, want %s", f.Preview.Text, want)
+	}
+}
+
+// Favourites go on top; move and delete change the vault.
+func TestOrganise(t *testing.T) {
+	e := newEnv(t, linkRFC, linkSPDX, linkGH)
+	e.open(e.kr)
+	c := e.ui.codes
+	gh := c.all[2]
+	c.toggleFavorite(gh.ID)
+	if c.all[0].ID != gh.ID || !c.all[0].Favorite {
+		t.Fatal("a favourite is not on top")
+	}
+	c.move(c.all[1].ID, +1) // RFC below SPDX
+	if c.all[1].Issuer != "SPDX" || c.all[2].Issuer != "RFC" {
+		t.Fatalf("after moving RFC down: %s, %s", c.all[1].Issuer, c.all[2].Issuer)
+	}
+	c.change("Deleted.", func(d *vault.Doc) error { return d.Remove(gh.ID) })
+	v, _ := vault.Open(e.path, e.kr)
+	if len(v.Accounts()) != 2 || len(c.all) != 2 {
+		t.Fatal("delete did not reach the vault")
+	}
+}
+
+func TestNextHOTP(t *testing.T) {
+	e := newEnv(t, linkIssuu)
+	e.open(e.kr)
+	test.Tap(e.rowOf("Issuu").nextBtn)
+	if got := fyne.CurrentApp().Clipboard().Content(); got != "359152" {
+		t.Fatalf("next HOTP code copied: %q", got)
+	}
+	v, _ := vault.Open(e.path, e.kr)
+	if v.Accounts()[0].Counter != 2 {
+		t.Fatal("the counter was not saved")
 	}
 }
 
 // A locked vault shows the passphrase screen; a wrong passphrase a calm message and
-// nothing else; the right one the codes.
-func TestUnlock(t *testing.T) {
-	test.NewTempApp(t)
-	path := testVault(t, "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub")
-	w := test.NewTempWindow(t, nil)
-	u := New(w, opener(path, vault.NoKeyring{}))
-	w.SetContent(u.Content())
-	if u.Passphrase == nil || u.rows != nil {
-		t.Fatal("a locked vault does not show the passphrase screen")
+// nothing else; the right one the codes. Lock forgets everything and needs the
+// passphrase, even though the keyring opened Ward.
+func TestLockAndUnlock(t *testing.T) {
+	e := newEnv(t, linkGH)
+	e.open(e.kr)
+	e.ui.codes.List.Select(0)
+	e.ui.Lock()
+	if e.ui.codes != nil || e.ui.vault != nil || e.ui.Passphrase == nil {
+		t.Fatal("Lock left the codes")
 	}
-	test.Type(u.Passphrase, "not it")
-	test.Tap(u.Unlock)
-	if u.Message.Text != "That passphrase does not open this vault. Try again." || u.rows != nil {
-		t.Fatalf("wrong passphrase: %q", u.Message.Text)
+	if fyne.CurrentApp().Clipboard().Content() != "" {
+		t.Fatal("Lock left Ward's code on the clipboard")
 	}
-	if u.Passphrase.Text != "" {
+	test.Type(e.ui.Passphrase, "not it")
+	test.Tap(e.ui.Unlock)
+	if e.ui.Message.Text != "That passphrase does not open this vault. Try again." || e.ui.codes != nil {
+		t.Fatalf("wrong passphrase: %q", e.ui.Message.Text)
+	}
+	if e.ui.Passphrase.Text != "" {
 		t.Error("the wrong passphrase stays in the field")
 	}
-	test.Type(u.Passphrase, pass)
-	test.Tap(u.Unlock)
-	if len(u.rows) != 1 || u.rows[0].account.Issuer != "GitHub" {
-		t.Fatalf("after unlocking: %d rows", len(u.rows))
+	test.Type(e.ui.Passphrase, pass)
+	test.Tap(e.ui.Unlock)
+	if e.ui.codes == nil || len(e.ui.codes.all) != 1 {
+		t.Fatal("the right passphrase did not unlock")
 	}
 }
 
-func TestNoVaultMessage(t *testing.T) {
-	test.NewTempApp(t)
-	path := filepath.Join(t.TempDir(), "none.ward")
-	u := New(test.NewTempWindow(t, nil), opener(path, vault.NoKeyring{}))
-	if u.Message == nil || u.Message.Text != "There is no vault at "+path+" yet.\nCreate one with: ward init" {
-		t.Fatalf("no vault: %v", u.Message)
+func TestLockedAtStart(t *testing.T) {
+	e := newEnv(t, linkGH)
+	e.open(vault.NoKeyring{})
+	if e.ui.Passphrase == nil || e.ui.codes != nil {
+		t.Fatal("without the keyring the passphrase screen should show")
 	}
-	damaged := filepath.Join(t.TempDir(), "bad.ward")
-	u = New(test.NewTempWindow(t, nil), Opener{Path: damaged, Open: func() (*vault.Vault, error) {
+}
+
+func TestFirstRun(t *testing.T) {
+	e := newEnv(t)
+	e.open(e.kr)
+	if e.ui.CreateBtn == nil {
+		t.Fatal("no welcome screen without a vault")
+	}
+	test.Type(e.ui.Passphrase, "short")
+	if e.ui.Strength.Text != "Too short: at least 8 characters" {
+		t.Errorf("strength of 'short': %q", e.ui.Strength.Text)
+	}
+	test.Tap(e.ui.CreateBtn)
+	if e.ui.codes != nil || e.ui.Message.Text == "" {
+		t.Fatal("a short passphrase created a vault")
+	}
+	e.ui.Passphrase.SetText("correct horse battery staple")
+	e.ui.Repeat.SetText("correct horse battery stapel")
+	test.Tap(e.ui.CreateBtn)
+	if e.ui.codes != nil || e.ui.Message.Text != "The two passphrases differ. Type them again." {
+		t.Fatalf("differing passphrases: %q", e.ui.Message.Text)
+	}
+	e.ui.Repeat.SetText("correct horse battery staple")
+	test.Tap(e.ui.CreateBtn)
+	if e.ui.codes == nil {
+		t.Fatalf("not created: %q", e.ui.Message.Text)
+	}
+	if _, err := vault.Open(e.path, e.kr); err != nil {
+		t.Fatalf("the keyring does not open the new vault: %v", err)
+	}
+}
+
+func TestDamagedVaultMessage(t *testing.T) {
+	test.NewTempApp(t)
+	u := New(test.NewTempWindow(t, nil), Config{Path: "x", Open: func() (*vault.Vault, error) {
 		return nil, errors.Join(vault.ErrCorrupt)
 	}})
-	if u.Message == nil || u.rows != nil {
+	if u.Message == nil || u.codes != nil {
 		t.Fatal("a damaged vault shows no message")
+	}
+}
+
+func TestStrengthHint(t *testing.T) {
+	for p, want := range map[string]string{
+		"": "", "abc": "Too short: at least 8 characters", "abcdefgh": "Weak: longer is better, several words are best",
+		"Abcdefgh12": "Fair: a few more words would make it strong", "correct horse battery staple": "Strong",
+	} {
+		if got := StrengthHint(p); got != want {
+			t.Errorf("%q: %q, want %q", p, got, want)
+		}
 	}
 }
 

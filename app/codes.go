@@ -1,0 +1,497 @@
+package app
+
+import (
+	"fmt"
+	"hash/fnv"
+	"image/color"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardauth/ward/vault"
+)
+
+// codesView is the main screen: search, the list of accounts with live codes, and a
+// status line.
+type codesView struct {
+	u       *UI
+	content fyne.CanvasObject
+
+	all   []vault.Account // favourites first, then the user's order
+	shown []int           // indexes into all that match the search
+
+	List   *widget.List
+	Search *widget.Entry
+	Status *widget.Label
+	Empty  *widget.Label
+
+	rows map[fyne.CanvasObject]*row
+
+	clipCode   string
+	clipCancel func()
+	statusGen  int
+
+	manual *manualForm // the open "enter the key" form, for tests
+}
+
+func newCodesView(u *UI) *codesView {
+	c := &codesView{u: u, rows: map[fyne.CanvasObject]*row{}}
+	c.Search = widget.NewEntry()
+	c.Search.SetPlaceHolder("Search (Ctrl+F, or just type)")
+	c.Search.OnChanged = func(string) { c.filter() }
+	c.Search.OnSubmitted = func(string) {
+		if len(c.shown) > 0 {
+			c.copy(c.all[c.shown[0]])
+		}
+	}
+	c.Status = widget.NewLabel("")
+	c.Empty = widget.NewLabel("")
+	c.Empty.Alignment = fyne.TextAlignCenter
+	c.Empty.Wrapping = fyne.TextWrapWord
+	c.List = widget.NewList(func() int { return len(c.shown) }, c.newRow, c.updateRow)
+	c.List.OnSelected = func(id widget.ListItemID) {
+		if id < len(c.shown) {
+			c.copy(c.all[c.shown[id]])
+		}
+		c.List.Unselect(id)
+	}
+	add := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), c.showAdd)
+	add.Importance = widget.HighImportance
+	lock := widget.NewButtonWithIcon("", theme.VisibilityOffIcon(), u.Lock)
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(add, lock), c.Search)
+	c.content = container.NewBorder(container.NewPadded(top), container.NewPadded(c.Status), nil, nil,
+		container.NewStack(c.List, container.NewCenter(c.Empty)))
+	c.reload()
+	return c
+}
+
+// reload takes the accounts from the vault again (after a change).
+func (c *codesView) reload() {
+	c.all = c.u.vault.Accounts()
+	slices.SortStableFunc(c.all, func(a, b vault.Account) int {
+		if a.Favorite != b.Favorite {
+			if a.Favorite {
+				return -1
+			}
+			return 1
+		}
+		return a.Position - b.Position
+	})
+	c.filter()
+}
+
+// filter applies the search to the list: issuer, name and tags, any case.
+func (c *codesView) filter() {
+	q := strings.ToLower(strings.TrimSpace(c.Search.Text))
+	c.shown = c.shown[:0]
+	for i, a := range c.all {
+		if q == "" || a.Matches(q) || slices.ContainsFunc(a.Tags, func(t string) bool { return strings.Contains(strings.ToLower(t), q) }) {
+			c.shown = append(c.shown, i)
+		}
+	}
+	switch {
+	case len(c.all) == 0:
+		c.Empty.SetText("No accounts yet.\nPress Add (Ctrl+N), or paste a link with Ctrl+V.")
+	case len(c.shown) == 0:
+		c.Empty.SetText("No account matches \u201c" + c.Search.Text + "\u201d.")
+	default:
+		c.Empty.SetText("")
+	}
+	c.List.Refresh()
+}
+
+// row is one account in the list; rows are recycled by the list as it scrolls.
+type row struct {
+	account       vault.Account
+	letterBg      *canvas.Circle
+	letter        *canvas.Text
+	issuer, name  *canvas.Text
+	Code, Next    *canvas.Text
+	Countdown     *canvas.Text
+	nextBtn, menu *widget.Button
+	code, next    string
+	left          int
+}
+
+func (c *codesView) newRow() fyne.CanvasObject {
+	r := &row{}
+	r.letterBg = canvas.NewCircle(color.Gray{0x80})
+	r.letter = canvas.NewText("", color.White)
+	r.letter.TextStyle.Bold = true
+	r.letter.TextSize = 18
+	r.letter.Alignment = fyne.TextAlignCenter
+	icon := container.NewGridWrap(fyne.NewSize(36, 36), container.NewStack(r.letterBg, container.NewCenter(r.letter)))
+	r.issuer = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	r.issuer.TextStyle.Bold = true
+	r.issuer.TextSize = theme.TextSize() + 1
+	r.name = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
+	r.Code = canvas.NewText("", theme.Color(theme.ColorNamePrimary))
+	r.Code.TextSize = 28
+	r.Code.TextStyle.Bold = true
+	r.Next = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
+	r.Next.TextSize = theme.TextSize()
+	r.Countdown = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	r.Countdown.Alignment = fyne.TextAlignTrailing
+	r.nextBtn = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), nil)
+	r.menu = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), nil)
+	r.menu.Importance = widget.LowImportance
+	countdown := container.NewStack(container.NewGridWrap(fyne.NewSize(56, 36), container.NewCenter(r.Countdown)), r.nextBtn)
+	codes := container.NewHBox(container.NewCenter(r.Next), container.NewCenter(r.Code))
+	right := container.NewHBox(codes, countdown, container.NewCenter(r.menu))
+	left := container.NewHBox(container.NewCenter(icon), container.NewVBox(layout.NewSpacer(), r.issuer, r.name, layout.NewSpacer()))
+	obj := container.NewBorder(nil, nil, left, right)
+	c.rows[obj] = r
+	return obj
+}
+
+func (c *codesView) updateRow(id widget.ListItemID, obj fyne.CanvasObject) {
+	r := c.rows[obj]
+	if r == nil || id >= len(c.shown) {
+		return
+	}
+	a := c.all[c.shown[id]]
+	r.account = a
+	title, sub := a.Issuer, a.Name
+	if title == "" {
+		title, sub = a.Name, ""
+	}
+	if a.Favorite {
+		title = "\u2605 " + title
+	}
+	r.issuer.Text, r.name.Text = title, sub
+	r.letter.Text = initial(a)
+	r.letterBg.FillColor = issuerColor(a.Issuer + a.Name)
+	r.nextBtn.OnTapped = func() { c.nextHOTP(a.ID) }
+	r.menu.OnTapped = func() { c.showRowMenu(a, r.menu) }
+	if a.Type == vault.HOTP {
+		r.nextBtn.Show()
+		r.Countdown.Hide()
+	} else {
+		r.nextBtn.Hide()
+		r.Countdown.Show()
+	}
+	r.code, r.next, r.left = "", "", -1
+	c.tickRow(r, c.u.cfg.Now())
+	r.issuer.Refresh()
+	r.name.Refresh()
+	r.letter.Refresh()
+	r.letterBg.Refresh()
+}
+
+// tick updates the rows on screen; only texts that change are redrawn.
+func (c *codesView) tick(now time.Time) {
+	for _, r := range c.rows {
+		if r.account.ID != "" {
+			c.tickRow(r, now)
+		}
+	}
+}
+
+func (c *codesView) tickRow(r *row, now time.Time) {
+	a := r.account
+	code, next, left := "error", "", 0
+	if cur, err := a.Code(now); err == nil {
+		code = Group(cur)
+	}
+	if a.Type != vault.HOTP {
+		remaining := a.Remaining(now)
+		left = int((remaining + time.Second - 1) / time.Second)
+		if remaining <= 5*time.Second { // the next code, for those who type slowly
+			if n, err := a.Code(now.Add(remaining)); err == nil {
+				next = Group(n)
+			}
+		}
+	}
+	if code != r.code {
+		r.code, r.Code.Text = code, code
+		r.Code.Refresh()
+	}
+	if next != r.next {
+		r.next, r.Next.Text = next, next
+		r.Next.Refresh()
+	}
+	if left != r.left && a.Type != vault.HOTP {
+		r.left, r.Countdown.Text = left, strconv.Itoa(left)+" s"
+		r.Countdown.Color = theme.Color(theme.ColorNameForeground)
+		if left <= 5 {
+			r.Countdown.Color = theme.Color(theme.ColorNameError)
+		}
+		r.Countdown.Refresh()
+	}
+}
+
+// copy puts the account's current code on the clipboard, and takes it off after
+// the timeout if the clipboard still holds it.
+func (c *codesView) copy(a vault.Account) {
+	code, err := a.Code(c.u.cfg.Now())
+	if err != nil {
+		c.say("Ward cannot make this code: " + err.Error())
+		return
+	}
+	clip := fyne.CurrentApp().Clipboard()
+	clip.SetContent(code)
+	c.clipCode = code
+	if c.clipCancel != nil {
+		c.clipCancel()
+	}
+	timeout := c.u.cfg.ClipboardTimeout
+	c.say(fmt.Sprintf("Copied the code of %s. The clipboard clears in %d s.", a.Label(), int(timeout.Seconds())))
+	c.clipCancel = c.u.cfg.After(timeout, func() {
+		c.clearClipboard()
+		c.say("Cleared the clipboard.")
+	})
+}
+
+// clearClipboard empties the clipboard if it still holds the code Ward put there.
+func (c *codesView) clearClipboard() {
+	if c.clipCode == "" {
+		return
+	}
+	clip := fyne.CurrentApp().Clipboard()
+	if clip.Content() == c.clipCode {
+		clip.SetContent("")
+	}
+	c.clipCode = ""
+	if c.clipCancel != nil {
+		c.clipCancel()
+		c.clipCancel = nil
+	}
+}
+
+// say shows a message in the status line for a few seconds.
+func (c *codesView) say(msg string) {
+	c.Status.SetText(msg)
+	c.statusGen++
+	gen := c.statusGen
+	c.u.cfg.After(8*time.Second, func() {
+		if c.statusGen == gen {
+			c.Status.SetText("")
+		}
+	})
+}
+
+// nextHOTP advances an HOTP account's counter and shows and copies its new code.
+func (c *codesView) nextHOTP(id string) {
+	var a vault.Account
+	err := c.u.vault.Update(func(d *vault.Doc) error {
+		acc, err := d.Get(id)
+		if err != nil {
+			return err
+		}
+		acc.Counter++
+		acc.Updated = c.u.cfg.Now().UTC()
+		a = *acc
+		return nil
+	})
+	if err != nil {
+		c.say("Ward could not save the counter: " + err.Error())
+		return
+	}
+	c.reload()
+	c.copy(a)
+}
+
+func (c *codesView) showRowMenu(a vault.Account, anchor fyne.CanvasObject) {
+	fav := "Add to favourites"
+	if a.Favorite {
+		fav = "Remove from favourites"
+	}
+	menu := fyne.NewMenu("",
+		fyne.NewMenuItemWithIcon("Copy code", theme.ContentCopyIcon(), func() { c.copy(a) }),
+		fyne.NewMenuItemWithIcon(fav, theme.ConfirmIcon(), func() { c.toggleFavorite(a.ID) }),
+		fyne.NewMenuItemWithIcon("Edit\u2026", theme.DocumentCreateIcon(), func() { c.showEdit(a) }),
+		fyne.NewMenuItemWithIcon("Move up", theme.MoveUpIcon(), func() { c.move(a.ID, -1) }),
+		fyne.NewMenuItemWithIcon("Move down", theme.MoveDownIcon(), func() { c.move(a.ID, +1) }),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItemWithIcon("Delete\u2026", theme.DeleteIcon(), func() { c.confirmDelete(a) }),
+	)
+	canvas := fyne.CurrentApp().Driver().CanvasForObject(anchor)
+	if canvas == nil {
+		return
+	}
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(anchor)
+	widget.ShowPopUpMenuAtPosition(menu, canvas, pos.Add(fyne.NewPos(0, anchor.Size().Height)))
+}
+
+// change saves a change to the vault and shows the result, or says why it failed.
+func (c *codesView) change(done string, f func(d *vault.Doc) error) bool {
+	if err := c.u.vault.Update(f); err != nil {
+		c.say("Nothing was changed: " + err.Error())
+		return false
+	}
+	c.reload()
+	if done != "" {
+		c.say(done)
+	}
+	return true
+}
+
+func (c *codesView) toggleFavorite(id string) {
+	c.change("", func(d *vault.Doc) error {
+		a, err := d.Get(id)
+		if err == nil {
+			a.Favorite = !a.Favorite
+		}
+		return err
+	})
+}
+
+// move swaps an account with its neighbour in the user's order.
+func (c *codesView) move(id string, by int) {
+	c.change("", func(d *vault.Doc) error {
+		slices.SortStableFunc(d.Accounts, func(a, b vault.Account) int { return a.Position - b.Position })
+		i := slices.IndexFunc(d.Accounts, func(a vault.Account) bool { return a.ID == id })
+		j := i + by
+		if i < 0 || j < 0 || j >= len(d.Accounts) {
+			return nil
+		}
+		d.Accounts[i].Position, d.Accounts[j].Position = d.Accounts[j].Position, d.Accounts[i].Position
+		return nil
+	})
+}
+
+func (c *codesView) confirmDelete(a vault.Account) {
+	dialog.ShowConfirm("Delete "+a.Label()+"?",
+		"Its codes will be gone from Ward. Make sure you can sign in another way, or have turned off two-factor sign-in at "+
+			orDefault(a.Issuer, "the site")+" first.",
+		func(ok bool) {
+			if ok {
+				c.change("Deleted "+a.Label()+".", func(d *vault.Doc) error { return d.Remove(a.ID) })
+			}
+		}, c.u.win)
+}
+
+func (c *codesView) showEdit(a vault.Account) {
+	issuer := widget.NewEntry()
+	issuer.SetText(a.Issuer)
+	name := widget.NewEntry()
+	name.SetText(a.Name)
+	tags := widget.NewEntry()
+	tags.SetText(strings.Join(a.Tags, ", "))
+	tags.SetPlaceHolder("work, personal")
+	note := widget.NewMultiLineEntry()
+	note.SetText(a.Note)
+	items := []*widget.FormItem{
+		widget.NewFormItem("Service", issuer), widget.NewFormItem("Account name", name),
+		widget.NewFormItem("Tags", tags), widget.NewFormItem("Note", note),
+	}
+	d := dialog.NewForm("Edit "+a.Label(), "Save", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		c.change("Saved.", func(d *vault.Doc) error {
+			acc, err := d.Get(a.ID)
+			if err != nil {
+				return err
+			}
+			acc.Issuer, acc.Name = strings.TrimSpace(issuer.Text), strings.TrimSpace(name.Text)
+			acc.Tags = splitTags(tags.Text)
+			acc.Note = note.Text
+			acc.Updated = c.u.cfg.Now().UTC()
+			return nil
+		})
+	}, c.u.win)
+	d.Resize(fyne.NewSize(420, 360))
+	d.Show()
+}
+
+func splitTags(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// typedRune sends typing anywhere in the window to the search field.
+func (c *codesView) typedRune(r rune) {
+	if unicode.IsPrint(r) {
+		c.u.focus(c.Search)
+		c.Search.TypedRune(r)
+	}
+}
+
+func (c *codesView) typedKey(e *fyne.KeyEvent) {
+	if e.Name == fyne.KeyEscape {
+		c.Search.SetText("")
+	}
+}
+
+type shortcut struct {
+	shortcut fyne.Shortcut
+	do       func(fyne.Shortcut)
+}
+
+func (c *codesView) shortcuts() []shortcut {
+	ctrl := func(k fyne.KeyName) fyne.Shortcut {
+		return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
+	}
+	return []shortcut{
+		{ctrl(fyne.KeyF), func(fyne.Shortcut) { c.u.focus(c.Search) }},
+		{ctrl(fyne.KeyL), func(fyne.Shortcut) { c.u.Lock() }},
+		{ctrl(fyne.KeyN), func(fyne.Shortcut) { c.showAdd() }},
+		{&fyne.ShortcutPaste{}, func(fyne.Shortcut) { c.pasteLink() }},
+	}
+}
+
+// initial is the letter shown in an account's icon.
+func initial(a vault.Account) string {
+	for _, r := range a.Issuer + a.Name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return strings.ToUpper(string(r))
+		}
+	}
+	return "?"
+}
+
+// issuerColor picks a stable, readable colour for an issuer's letter icon.
+func issuerColor(s string) color.Color {
+	palette := []color.NRGBA{
+		{0x1f, 0x5f, 0x8b, 0xff}, {0x2e, 0x7d, 0x32, 0xff}, {0xad, 0x14, 0x57, 0xff}, {0x6a, 0x1b, 0x9a, 0xff},
+		{0xef, 0x6c, 0x00, 0xff}, {0x00, 0x83, 0x8f, 0xff}, {0x5d, 0x40, 0x37, 0xff}, {0xc6, 0x28, 0x28, 0xff},
+	}
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(s)))
+	return palette[h.Sum32()%uint32(len(palette))]
+}
+
+// Group splits a code for reading: "123 456", "1234 5678", "1 234 567" for 7.
+func Group(code string) string {
+	switch len(code) {
+	case 6, 9:
+		return groups(code, 3)
+	case 8, 10:
+		return groups(code, 4)
+	case 7:
+		return code[:1] + " " + groups(code[1:], 3)
+	}
+	return code
+}
+
+func groups(s string, n int) string {
+	var parts []string
+	for len(s) > n {
+		parts, s = append(parts, s[:n]), s[n:]
+	}
+	return strings.Join(append(parts, s), " ")
+}

@@ -1,0 +1,157 @@
+package app
+
+import (
+	"errors"
+	"unicode"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardauth/ward/vault"
+)
+
+func logo() fyne.CanvasObject {
+	icon := canvas.NewImageFromResource(AppIcon)
+	icon.FillMode = canvas.ImageFillContain
+	icon.SetMinSize(fyne.NewSize(72, 72))
+	return icon
+}
+
+func centered(objs ...fyne.CanvasObject) fyne.CanvasObject {
+	form := container.NewVBox(objs...)
+	return container.NewPadded(container.NewVBox(layout.NewSpacer(),
+		container.NewGridWrap(fyne.NewSize(380, form.MinSize().Height), form), layout.NewSpacer()))
+}
+
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func (u *UI) showMessage(err error) {
+	u.Message = wrapped("Ward could not open the vault: " + err.Error())
+	u.show(container.NewCenter(container.NewPadded(container.NewVBox(logo(), u.Message))))
+}
+
+// showUnlock asks for the recovery passphrase.
+func (u *UI) showUnlock(why string) {
+	u.Passphrase = widget.NewPasswordEntry()
+	u.Passphrase.SetPlaceHolder("Recovery passphrase")
+	u.Message = wrapped("")
+	u.Unlock = widget.NewButtonWithIcon("Unlock", theme.LoginIcon(), u.tryUnlock)
+	u.Unlock.Importance = widget.HighImportance
+	u.Passphrase.OnSubmitted = func(string) { u.tryUnlock() }
+	title := widget.NewLabelWithStyle("Ward is locked", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	u.show(centered(logo(), title, wrapped(why), u.Passphrase, u.Unlock, u.Message))
+	u.focus(u.Passphrase)
+}
+
+func (u *UI) focus(o fyne.Focusable) {
+	if u.win != nil {
+		u.win.Canvas().Focus(o)
+	}
+}
+
+func (u *UI) tryUnlock() {
+	v, err := u.cfg.OpenPassphrase(u.Passphrase.Text)
+	if err != nil {
+		// A calm message; nothing else changes.
+		msg := err.Error()
+		if errors.Is(err, vault.ErrWrongPassphrase) {
+			msg = "That passphrase does not open this vault. Try again."
+		}
+		u.Message.SetText(msg)
+		u.Passphrase.SetText("")
+		return
+	}
+	u.showCodes(v)
+}
+
+// showWelcome is the first run: create the vault with a recovery passphrase, or
+// restore one.
+func (u *UI) showWelcome() {
+	u.Passphrase = widget.NewPasswordEntry()
+	u.Passphrase.SetPlaceHolder("Recovery passphrase")
+	u.Repeat = widget.NewPasswordEntry()
+	u.Repeat.SetPlaceHolder("Repeat it")
+	u.Strength = widget.NewLabel("")
+	u.Message = wrapped("")
+	u.Remember = widget.NewCheck("Remember on this computer (keyring)", nil)
+	u.Remember.SetChecked(true)
+	u.CreateBtn = widget.NewButtonWithIcon("Create my vault", theme.ConfirmIcon(), u.tryCreate)
+	u.CreateBtn.Importance = widget.HighImportance
+	u.Passphrase.OnChanged = func(p string) { u.Strength.SetText(StrengthHint(p)) }
+	u.Repeat.OnSubmitted = func(string) { u.tryCreate() }
+	title := widget.NewLabelWithStyle("Welcome to Ward", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	why := wrapped("Choose a recovery passphrase. It is what restores your accounts on a new " +
+		"computer, from this vault or a backup. Ward cannot recover it: write it down.")
+	restore := widget.NewButtonWithIcon("Restore from a backup or another app", theme.DownloadIcon(), func() {
+		u.Message.SetText("Restoring comes with the next version of Ward; for now use `ward add` or `ward scan`.")
+	})
+	u.show(centered(logo(), title, why, u.Passphrase, u.Strength, u.Repeat, u.Remember, u.CreateBtn, u.Message,
+		widget.NewSeparator(), restore))
+	u.focus(u.Passphrase)
+}
+
+func (u *UI) tryCreate() {
+	p := u.Passphrase.Text
+	switch {
+	case vault.CheckPassphrase(p) != nil:
+		u.Message.SetText("The recovery passphrase needs at least 8 characters.")
+		return
+	case p != u.Repeat.Text:
+		u.Message.SetText("The two passphrases differ. Type them again.")
+		u.Repeat.SetText("")
+		return
+	}
+	v, err := u.cfg.Create(p, u.Remember.Checked)
+	if err != nil {
+		u.Message.SetText("Ward could not create the vault: " + err.Error())
+		return
+	}
+	u.showCodes(v)
+}
+
+// StrengthHint says, in a few words, how hard a passphrase is to guess: a rough
+// estimate from its length and the kinds of characters in it.
+func StrengthHint(p string) string {
+	if p == "" {
+		return ""
+	}
+	var lower, upper, digit, other bool
+	n := 0
+	for _, r := range p {
+		n++
+		switch {
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsDigit(r):
+			digit = true
+		default:
+			other = true
+		}
+	}
+	kinds := 0
+	for _, k := range []bool{lower, upper, digit, other} {
+		if k {
+			kinds++
+		}
+	}
+	switch score := n + 3*kinds; {
+	case n < 8:
+		return "Too short: at least 8 characters"
+	case score < 17:
+		return "Weak: longer is better, several words are best"
+	case score < 25:
+		return "Fair: a few more words would make it strong"
+	default:
+		return "Strong"
+	}
+}
