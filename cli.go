@@ -684,9 +684,14 @@ type guiOpener = app.Config
 // stands in for it (scripts, the demo); otherwise the window asks.
 func (c *cli) cmdGUI() error {
 	path, kr := c.path(), c.keyring()
+	var guiKeyring vault.Keyring
+	if c.keyringOn() {
+		guiKeyring = kr
+	}
 	return c.gui(app.Config{
 		Path:    path,
 		Capture: c.capture,
+		Keyring: guiKeyring,
 		Create: func(p string, remember bool) (*vault.Vault, error) {
 			v, err := vault.Create(path, p)
 			if err == nil && remember && c.keyringOn() {

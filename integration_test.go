@@ -227,7 +227,12 @@ func TestWindowSmoke(t *testing.T) {
 		if out, err := exec.Command("import", "-window", id, shot).CombinedOutput(); err != nil {
 			t.Fatalf("screenshot: %v %s", err, out)
 		}
-		ocr, err := exec.Command("tesseract", shot, "-", "--psm", "6").Output()
+		// Tesseract reads dark text on light best, and larger than screen text.
+		ocrIn := shot + ".ocr.png"
+		if out, err := exec.Command("convert", shot, "-colorspace", "Gray", "-negate", "-resize", "200%", ocrIn).CombinedOutput(); err != nil {
+			t.Fatalf("convert: %v %s", err, out)
+		}
+		ocr, err := exec.Command("tesseract", ocrIn, "-", "--psm", "6").Output()
 		if err != nil {
 			t.Fatalf("tesseract: %v", err)
 		}
@@ -322,4 +327,73 @@ func benchVaultFile(b *testing.B, n int) string {
 		b.Fatal(err)
 	}
 	return path
+}
+
+// TestWindowDrive: the real window under Xvfb, opened through the Secret Service,
+// maps within 2 s; typing a search and Enter copies the code of the first match,
+// which xclip reads from the X clipboard.
+func TestWindowDrive(t *testing.T) {
+	need(t, "an X display", os.Getenv("DISPLAY") != "")
+	need(t, "a Secret Service on the D-Bus session", haveSecretService())
+	for _, tool := range []string{"xdotool", "xclip"} {
+		_, err := exec.LookPath(tool)
+		need(t, tool, err == nil)
+	}
+	w := &wardRun{t: t, bin: wardBinary(t), vault: filepath.Join(t.TempDir(), "vault.ward"),
+		env: []string{"XDG_CONFIG_HOME=" + t.TempDir()}}
+	w.ok(itPass+"\n"+itPass+"\n", "init")
+	w.ok("", "add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
+		"otpauth://totp/RFC:sha1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=RFC&digits=8")
+
+	c := w.cmd("")
+	var e bytes.Buffer
+	c.Stderr = &e
+	start := time.Now()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Process.Kill(); c.Wait() }()
+	var id string
+	for time.Since(start) < 10*time.Second {
+		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Ward$").Output()
+		if f := strings.Fields(string(out)); len(f) > 0 {
+			id = f[0]
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mapped := time.Since(start)
+	if id == "" {
+		t.Fatalf("no window in 10 s; ward said %s", e.String())
+	}
+	t.Logf("the window mapped %v after start", mapped.Round(time.Millisecond))
+	if mapped > 2*time.Second {
+		t.Errorf("the window took %v to map, over 2 s", mapped)
+	}
+	time.Sleep(500 * time.Millisecond) // the first frame
+	run := func(args ...string) {
+		if out, err := exec.Command("xdotool", args...).CombinedOutput(); err != nil {
+			t.Fatalf("xdotool %v: %v %s", args, err, out)
+		}
+	}
+	run("windowfocus", "--sync", id)
+	run("type", "--delay", "50", "rfc")
+	time.Sleep(300 * time.Millisecond)
+	run("key", "Return")
+	var clip string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		out, _ := exec.Command("xclip", "-o", "-selection", "clipboard").Output()
+		if clip = string(out); clip != "" {
+			break
+		}
+	}
+	a, _ := vault.ParseURI("otpauth://totp/RFC:sha1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=RFC&digits=8")
+	now, _ := a.Code(time.Now())
+	before, _ := a.Code(time.Now().Add(-2 * time.Second))
+	if clip != now && clip != before {
+		t.Fatalf("after typing rfc and Enter the clipboard holds %q, want %s", clip, now)
+	}
+	if dir := os.Getenv("WARD_SCREENSHOTS"); dir != "" {
+		exec.Command("import", "-window", id, filepath.Join(dir, "search-copied.png")).Run()
+	}
 }

@@ -34,7 +34,7 @@ func runGUI(cfg app.Config) error {
 	w := a.NewWindow("Ward")
 	ui := app.New(w, cfg)
 	w.SetContent(ui.Content())
-	w.Resize(fyne.NewSize(440, 560))
+	app.RestoreWindow(w, a.Preferences(), fyne.NewSize(440, 560))
 	ui.Start()
 	w.ShowAndRun()
 	return nil

@@ -29,11 +29,11 @@ type Config struct {
 	OpenPassphrase func(string) (*vault.Vault, error)                           // with the recovery passphrase
 	Create         func(passphrase string, remember bool) (*vault.Vault, error) // first run
 
+	Keyring vault.Keyring // nil when the user turned the keyring off
+
 	Now     func() time.Time                                // default time.Now
 	After   func(d time.Duration, f func()) (cancel func()) // run f on the UI after d; default a timer
 	Capture func(scanner.CaptureOptions) (image.Image, error)
-
-	ClipboardTimeout time.Duration // default 30 s
 }
 
 // UI is the window's content. Its widgets are fields so tests can reach them.
@@ -42,8 +42,10 @@ type UI struct {
 	win  fyne.Window
 	root *fyne.Container
 
-	vault *vault.Vault
-	codes *codesView
+	vault      *vault.Vault
+	codes      *codesView
+	set        settings
+	lastActive time.Time // for the auto-lock
 
 	// The unlock and first-run screens.
 	Passphrase, Repeat *widget.Entry
@@ -65,10 +67,10 @@ func New(win fyne.Window, cfg Config) *UI {
 			return func() { t.Stop() }
 		}
 	}
-	if cfg.ClipboardTimeout == 0 {
-		cfg.ClipboardTimeout = 30 * time.Second
+	u := &UI{cfg: cfg, win: win, root: container.NewStack(), set: loadSettings(fyne.CurrentApp().Preferences())}
+	if u.set.theme != "system" {
+		applyTheme(fyne.CurrentApp(), u.set.theme)
 	}
-	u := &UI{cfg: cfg, win: win, root: container.NewStack()}
 	v, err := cfg.Open()
 	switch {
 	case err == nil:
@@ -91,12 +93,21 @@ func (u *UI) show(o fyne.CanvasObject) {
 	u.root.Refresh()
 }
 
-// Tick brings every visible code and countdown to time now.
+// Tick brings every visible code and countdown to time now, and locks the vault
+// when it has been idle for the auto-lock time.
 func (u *UI) Tick(now time.Time) {
-	if u.codes != nil {
-		u.codes.tick(now)
+	if u.codes == nil {
+		return
 	}
+	if u.set.autoLock > 0 && now.Sub(u.lastActive) >= u.set.autoLock {
+		u.Lock()
+		return
+	}
+	u.codes.tick(now)
 }
+
+// touch records that the user did something, for the auto-lock.
+func (u *UI) touch() { u.lastActive = u.cfg.Now() }
 
 // Start ticks once a second until the window closes.
 func (u *UI) Start() {
@@ -119,14 +130,17 @@ func (u *UI) Lock() {
 		u.codes.clearClipboard()
 	}
 	u.vault, u.codes = nil, nil
+	setTray(nil)
 	u.showUnlock("Ward is locked. Enter the recovery passphrase to open it.")
 }
 
 func (u *UI) showCodes(v *vault.Vault) {
 	u.vault = v
+	u.touch()
 	u.codes = newCodesView(u)
 	u.show(u.codes.content)
 	if u.win != nil {
+		u.win.SetOnDropped(u.codes.dropped)
 		u.win.Canvas().SetOnTypedRune(u.codes.typedRune)
 		u.win.Canvas().SetOnTypedKey(u.codes.typedKey)
 		for _, s := range u.codes.shortcuts() {

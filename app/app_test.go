@@ -101,8 +101,9 @@ func (e *env) config(kr vault.Keyring) Config {
 			}
 			return v, err
 		},
-		Now:   func() time.Time { return e.now },
-		After: e.timers.after,
+		Keyring: kr,
+		Now:     func() time.Time { return e.now },
+		After:   e.timers.after,
 	}
 }
 
@@ -379,5 +380,71 @@ func TestGroup(t *testing.T) {
 		if got := Group(in); got != want {
 			t.Errorf("Group(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The window locks itself after the idle time; activity pushes the lock back.
+func TestAutoLock(t *testing.T) {
+	e := newEnv(t, linkGH)
+	e.open(e.kr)
+	e.ui.set.autoLock = 5 * time.Minute
+	start := e.now
+	e.ui.Tick(start.Add(4 * time.Minute))
+	if e.ui.codes == nil {
+		t.Fatal("locked after 4 of 5 minutes")
+	}
+	e.now = start.Add(4 * time.Minute)
+	e.ui.codes.typedRune('g') // typing counts as activity
+	e.ui.Tick(start.Add(8 * time.Minute))
+	if e.ui.codes == nil {
+		t.Fatal("locked 4 minutes after the last keystroke")
+	}
+	e.ui.Tick(start.Add(9 * time.Minute))
+	if e.ui.codes != nil || e.ui.Passphrase == nil {
+		t.Fatal("not locked 5 minutes after the last keystroke")
+	}
+}
+
+func TestSettings(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	e.open(e.kr)
+	c := e.ui.codes
+	f := c.newSettingsForm()
+	prefs := fyne.CurrentApp().Preferences()
+
+	f.Clipboard.SetSelected("10 s")
+	if e.ui.set.clipboard != 10*time.Second || prefs.Int(prefClipboard) != 10 {
+		t.Fatalf("clipboard setting: %v, saved %d", e.ui.set.clipboard, prefs.Int(prefClipboard))
+	}
+	c.List.Select(0)
+	if e.timers.fire(10*time.Second) != 1 || fyne.CurrentApp().Clipboard().Content() != "" {
+		t.Fatal("the clipboard was not cleared after the new 10 s")
+	}
+	f.AutoLock.SetSelected("never")
+	if e.ui.set.autoLock != 0 || prefs.Int(prefAutoLock) != 0 {
+		t.Fatal("auto-lock never not saved")
+	}
+	e.ui.Tick(e.now.Add(48 * time.Hour))
+	if e.ui.codes == nil {
+		t.Fatal("locked although auto-lock is off")
+	}
+	f.Theme.SetSelected("dark")
+	if prefs.String(prefTheme) != "dark" {
+		t.Fatal("theme not saved")
+	}
+
+	if !f.Keyring.Checked {
+		t.Fatal("the keyring holds the key but the setting says no")
+	}
+	f.Keyring.SetChecked(false)
+	if _, err := vault.Open(e.path, e.kr); !errors.Is(err, vault.ErrLocked) {
+		t.Fatalf("after turning the keyring off it still opens the vault: %v", err)
+	}
+	f.Keyring.SetChecked(true)
+	if _, err := vault.Open(e.path, e.kr); err != nil {
+		t.Fatalf("after turning the keyring on: %v", err)
+	}
+	if f.Message.Text == "" {
+		t.Error("no word on the keyring change")
 	}
 }

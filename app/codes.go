@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"hash/fnv"
+	"image"
 	"image/color"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -49,7 +51,7 @@ func newCodesView(u *UI) *codesView {
 	c := &codesView{u: u, rows: map[fyne.CanvasObject]*row{}}
 	c.Search = widget.NewEntry()
 	c.Search.SetPlaceHolder("Search (Ctrl+F, or just type)")
-	c.Search.OnChanged = func(string) { c.filter() }
+	c.Search.OnChanged = func(string) { u.touch(); c.filter() }
 	c.Search.OnSubmitted = func(string) {
 		if len(c.shown) > 0 {
 			c.copy(c.all[c.shown[0]])
@@ -69,7 +71,8 @@ func newCodesView(u *UI) *codesView {
 	add := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), c.showAdd)
 	add.Importance = widget.HighImportance
 	lock := widget.NewButtonWithIcon("", theme.VisibilityOffIcon(), u.Lock)
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(add, lock), c.Search)
+	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), c.showSettings)
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(add, settings, lock), c.Search)
 	c.content = container.NewBorder(container.NewPadded(top), container.NewPadded(c.Status), nil, nil,
 		container.NewStack(c.List, container.NewCenter(c.Empty)))
 	c.reload()
@@ -78,6 +81,7 @@ func newCodesView(u *UI) *codesView {
 
 // reload takes the accounts from the vault again (after a change).
 func (c *codesView) reload() {
+	defer c.updateTray()
 	c.all = c.u.vault.Accounts()
 	slices.SortStableFunc(c.all, func(a, b vault.Account) int {
 		if a.Favorite != b.Favorite {
@@ -239,14 +243,20 @@ func (c *codesView) copy(a vault.Account) {
 		c.say("Ward cannot make this code: " + err.Error())
 		return
 	}
+	c.u.touch()
 	clip := fyne.CurrentApp().Clipboard()
 	clip.SetContent(code)
 	c.clipCode = code
 	if c.clipCancel != nil {
 		c.clipCancel()
+		c.clipCancel = nil
 	}
-	timeout := c.u.cfg.ClipboardTimeout
-	c.say(fmt.Sprintf("Copied the code of %s. The clipboard clears in %d s.", a.Label(), int(timeout.Seconds())))
+	timeout := c.u.set.clipboard
+	if timeout == 0 {
+		c.say(fmt.Sprintf("Copied the code of %s.", a.Label()))
+		return
+	}
+	c.say(fmt.Sprintf("Copied the code of %s. The clipboard clears in %s.", a.Label(), durationChoice(timeout, false)))
 	c.clipCancel = c.u.cfg.After(timeout, func() {
 		c.clearClipboard()
 		c.say("Cleared the clipboard.")
@@ -425,6 +435,7 @@ func orDefault(s, d string) string {
 
 // typedRune sends typing anywhere in the window to the search field.
 func (c *codesView) typedRune(r rune) {
+	c.u.touch()
 	if unicode.IsPrint(r) {
 		c.u.focus(c.Search)
 		c.Search.TypedRune(r)
@@ -450,6 +461,7 @@ func (c *codesView) shortcuts() []shortcut {
 		{ctrl(fyne.KeyF), func(fyne.Shortcut) { c.u.focus(c.Search) }},
 		{ctrl(fyne.KeyL), func(fyne.Shortcut) { c.u.Lock() }},
 		{ctrl(fyne.KeyN), func(fyne.Shortcut) { c.showAdd() }},
+		{ctrl(fyne.KeyComma), func(fyne.Shortcut) { c.showSettings() }},
 		{&fyne.ShortcutPaste{}, func(fyne.Shortcut) { c.pasteLink() }},
 	}
 }
@@ -494,4 +506,49 @@ func groups(s string, n int) string {
 		parts, s = append(parts, s[:n]), s[n:]
 	}
 	return strings.Join(append(parts, s), " ")
+}
+
+// dropped adds the accounts in image files dropped onto the window.
+func (c *codesView) dropped(_ fyne.Position, uris []fyne.URI) {
+	c.u.touch()
+	for _, uri := range uris {
+		r, err := storage.Reader(uri)
+		if err != nil {
+			c.say("Ward cannot read " + uri.Name() + ": " + err.Error())
+			continue
+		}
+		img, _, err := image.Decode(r)
+		r.Close()
+		if err != nil {
+			c.say(uri.Name() + " is not an image Ward can read (PNG, JPEG, GIF, BMP or WebP).")
+			continue
+		}
+		c.decodeAndAdd(img, uri.Name())
+	}
+}
+
+// updateTray puts the favourites in the system tray menu: one click copies.
+func (c *codesView) updateTray() {
+	var items []*fyne.MenuItem
+	for _, a := range c.all {
+		if a.Favorite {
+			items = append(items, fyne.NewMenuItem(a.Label(), func() { c.copy(a) }))
+		}
+	}
+	if len(items) == 0 {
+		items = append(items, fyne.NewMenuItem("Mark accounts as favourites to copy them from here", nil))
+	}
+	setTray(fyne.NewMenu("Ward", items...))
+}
+
+// setTray shows menu in the system tray, where the desktop has one; nil clears it.
+func setTray(menu *fyne.Menu) {
+	d, ok := fyne.CurrentApp().(desktop.App)
+	if !ok {
+		return
+	}
+	if menu == nil {
+		menu = fyne.NewMenu("Ward", fyne.NewMenuItem("Ward is locked", nil))
+	}
+	d.SetSystemTrayMenu(menu)
 }

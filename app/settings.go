@@ -1,0 +1,230 @@
+package app
+
+import (
+	"fmt"
+	"image/color"
+	"strconv"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardauth/ward/vault"
+)
+
+// Preference keys. Settings live in Fyne's preferences (per user, not in the
+// vault), because they must be readable before the vault is unlocked.
+const (
+	prefClipboard = "clipboardSeconds" // 0: never clear
+	prefAutoLock  = "autoLockMinutes"  // 0: never
+	prefTheme     = "theme"            // "system", "light", "dark"
+	prefWidth     = "windowWidth"
+	prefHeight    = "windowHeight"
+)
+
+// settings are the user's choices, read from the preferences.
+type settings struct {
+	clipboard time.Duration
+	autoLock  time.Duration
+	theme     string
+}
+
+func loadSettings(p fyne.Preferences) settings {
+	return settings{
+		clipboard: time.Duration(p.IntWithFallback(prefClipboard, 30)) * time.Second,
+		autoLock:  time.Duration(p.IntWithFallback(prefAutoLock, 5)) * time.Minute,
+		theme:     p.StringWithFallback(prefTheme, "system"),
+	}
+}
+
+// applyTheme sets light, dark or the system's choice.
+func applyTheme(a fyne.App, choice string) {
+	switch choice {
+	case "light":
+		a.Settings().SetTheme(forcedTheme{theme.DefaultTheme(), theme.VariantLight})
+	case "dark":
+		a.Settings().SetTheme(forcedTheme{theme.DefaultTheme(), theme.VariantDark})
+	default:
+		a.Settings().SetTheme(theme.DefaultTheme())
+	}
+}
+
+// forcedTheme is the default theme in one variant whatever the system prefers.
+type forcedTheme struct {
+	fyne.Theme
+	variant fyne.ThemeVariant
+}
+
+func (t forcedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, t.variant)
+}
+
+// RestoreWindow sizes the window as the user left it, and remembers its size when
+// it closes. (Fyne offers no window position to save.)
+func RestoreWindow(w fyne.Window, p fyne.Preferences, fallback fyne.Size) {
+	width := p.FloatWithFallback(prefWidth, float64(fallback.Width))
+	height := p.FloatWithFallback(prefHeight, float64(fallback.Height))
+	w.Resize(fyne.NewSize(float32(width), float32(height)))
+	w.SetCloseIntercept(func() {
+		s := w.Canvas().Size()
+		p.SetFloat(prefWidth, float64(s.Width))
+		p.SetFloat(prefHeight, float64(s.Height))
+		w.Close()
+	})
+}
+
+// settingsForm is the settings dialog's content; fields exported to tests.
+type settingsForm struct {
+	Clipboard, AutoLock *widget.Select
+	Theme               *widget.RadioGroup
+	Keyring             *widget.Check
+	Message             *widget.Label
+}
+
+var (
+	clipboardChoices = []string{"10 s", "30 s", "1 min", "2 min", "never"}
+	autoLockChoices  = []string{"1 min", "5 min", "15 min", "1 h", "never"}
+)
+
+func durationChoice(d time.Duration, never bool) string {
+	switch {
+	case never:
+		return "never"
+	case d >= time.Hour:
+		return strconv.Itoa(int(d.Hours())) + " h"
+	case d >= time.Minute:
+		return strconv.Itoa(int(d.Minutes())) + " min"
+	}
+	return strconv.Itoa(int(d.Seconds())) + " s"
+}
+
+func parseChoice(s string) time.Duration {
+	if s == "never" {
+		return 0
+	}
+	var n int
+	var unit string
+	fmt.Sscanf(s, "%d %s", &n, &unit)
+	switch unit {
+	case "h":
+		return time.Duration(n) * time.Hour
+	case "min":
+		return time.Duration(n) * time.Minute
+	}
+	return time.Duration(n) * time.Second
+}
+
+func (c *codesView) newSettingsForm() *settingsForm {
+	u := c.u
+	p := fyne.CurrentApp().Preferences()
+	f := &settingsForm{Message: wrapped("")}
+	f.Clipboard = widget.NewSelect(clipboardChoices, func(s string) {
+		u.set.clipboard = parseChoice(s)
+		p.SetInt(prefClipboard, int(u.set.clipboard.Seconds()))
+	})
+	f.Clipboard.SetSelected(durationChoice(u.set.clipboard, u.set.clipboard == 0))
+	f.AutoLock = widget.NewSelect(autoLockChoices, func(s string) {
+		u.set.autoLock = parseChoice(s)
+		p.SetInt(prefAutoLock, int(u.set.autoLock.Minutes()))
+	})
+	f.AutoLock.SetSelected(durationChoice(u.set.autoLock, u.set.autoLock == 0))
+	f.Theme = widget.NewRadioGroup([]string{"system", "light", "dark"}, func(s string) {
+		if s == "" {
+			return
+		}
+		u.set.theme = s
+		p.SetString(prefTheme, s)
+		applyTheme(fyne.CurrentApp(), s)
+	})
+	f.Theme.Horizontal = true
+	f.Theme.SetSelected(u.set.theme)
+	f.Keyring = widget.NewCheck("Remember on this computer (open Ward without the passphrase)", nil)
+	f.Keyring.SetChecked(u.cfg.Keyring != nil && u.remembered())
+	if u.cfg.Keyring == nil {
+		f.Keyring.Disable()
+	}
+	f.Keyring.OnChanged = func(on bool) {
+		var err error
+		if on {
+			err = u.vault.Remember(u.cfg.Keyring)
+		} else {
+			err = u.vault.Forget(u.cfg.Keyring)
+		}
+		if err != nil {
+			f.Message.SetText("The keyring did not answer: " + err.Error())
+		} else if on {
+			f.Message.SetText("The key is in the keyring: Ward opens without the passphrase on this computer.")
+		} else {
+			f.Message.SetText("The key is gone from the keyring: Ward will ask for the passphrase.")
+		}
+	}
+	return f
+}
+
+// remembered reports whether the keyring holds this vault's key.
+func (u *UI) remembered() bool {
+	if u.cfg.Keyring == nil || u.vault == nil {
+		return false
+	}
+	_, err := vault.Open(u.vault.Path(), u.cfg.Keyring)
+	return err == nil
+}
+
+func (c *codesView) showSettings() {
+	f := c.newSettingsForm()
+	lockNote := wrapped("The keyring opens Ward when it starts; once locked (Ctrl+L or after the idle " +
+		"time) Ward always asks for the recovery passphrase.")
+	passwd := widget.NewButtonWithIcon("Change the recovery passphrase\u2026", theme.AccountIcon(), c.showChangePassphrase)
+	form := widget.NewForm(
+		widget.NewFormItem("Clear the clipboard after", f.Clipboard),
+		widget.NewFormItem("Lock when idle for", f.AutoLock),
+		widget.NewFormItem("Theme", f.Theme),
+	)
+	d := dialog.NewCustom("Settings", "Close", container.NewVBox(form, lockNote, f.Keyring, passwd, f.Message), c.u.win)
+	d.Resize(fyne.NewSize(480, 420))
+	d.Show()
+}
+
+// showChangePassphrase asks for the current passphrase and the new one twice. The
+// slow scrypt runs off the UI thread.
+func (c *codesView) showChangePassphrase() {
+	cur, next, again := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	items := []*widget.FormItem{
+		widget.NewFormItem("Current passphrase", cur), widget.NewFormItem("New passphrase", next),
+		widget.NewFormItem("Repeat it", again),
+	}
+	hint := widget.NewLabel("")
+	next.OnChanged = func(s string) { hint.SetText(StrengthHint(s)) }
+	items = append(items, widget.NewFormItem("", hint))
+	dialog.ShowForm("Change the recovery passphrase", "Change", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		if next.Text != again.Text {
+			c.say("The two new passphrases differ; nothing was changed.")
+			return
+		}
+		c.say("Changing the passphrase\u2026")
+		v, kr, path := c.u.vault, c.u.cfg.Keyring, c.u.vault.Path()
+		remember := c.u.remembered()
+		go func() {
+			_, err := vault.OpenWithPassphrase(path, cur.Text)
+			if err == nil {
+				if !remember {
+					kr = nil
+				}
+				err = v.ChangePassphrase(next.Text, kr)
+			}
+			fyne.Do(func() {
+				if err != nil {
+					c.say("Nothing was changed: " + err.Error())
+					return
+				}
+				c.say("The recovery passphrase is changed. Keep the new one safe.")
+			})
+		}()
+	}, c.u.win)
+}
