@@ -209,7 +209,7 @@ func (c *codesView) showManual() {
 	body := container.NewVBox(form, advanced, f.Preview, f.Problem)
 	d = dialog.NewCustomWithoutButtons("Enter the key", container.NewBorder(nil,
 		container.NewHBox(widget.NewButton("Cancel", func() { d.Hide() }), f.Save), nil, nil, body), c.u.win)
-	d.Resize(fyne.NewSize(460, 480))
+	d.Resize(fyne.NewSize(420, 480))
 	c.manual = f
 	d.Show()
 	c.u.focus(f.Issuer)

@@ -148,8 +148,8 @@ func TestCodesAndCountdowns(t *testing.T) {
 		t.Errorf("20 s period at 59 s: %q left", spdx.Countdown.Text)
 	}
 	next, _ := rfc.account.Code(time.Unix(60, 0))
-	if rfc.Next.Text != Group(next) {
-		t.Errorf("with 1 s left the next code shows %q, want %q", rfc.Next.Text, Group(next))
+	if rfc.Next.Text != "next "+Group(next) {
+		t.Errorf("with 1 s left the next code shows %q, want next %q", rfc.Next.Text, Group(next))
 	}
 	if issuu.Code.Text != "287 082" || issuu.nextBtn.Hidden {
 		t.Errorf("HOTP row: %q, next button hidden %v", issuu.Code.Text, issuu.nextBtn.Hidden)

@@ -150,7 +150,8 @@ func (c *codesView) newRow() fyne.CanvasObject {
 	r.nextBtn = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), nil)
 	r.menu = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), nil)
 	r.menu.Importance = widget.LowImportance
-	countdown := container.NewStack(container.NewGridWrap(fyne.NewSize(56, 36), container.NewCenter(r.Countdown)), r.nextBtn)
+	countdown := container.NewCenter(container.NewStack(
+		container.NewGridWrap(fyne.NewSize(48, 36), container.NewCenter(r.Countdown)), r.nextBtn))
 	codes := container.NewHBox(container.NewCenter(r.Next), container.NewCenter(r.Code))
 	right := container.NewHBox(codes, countdown, container.NewCenter(r.menu))
 	left := container.NewHBox(container.NewCenter(icon), container.NewVBox(layout.NewSpacer(), r.issuer, r.name, layout.NewSpacer()))
@@ -213,7 +214,7 @@ func (c *codesView) tickRow(r *row, now time.Time) {
 		left = int((remaining + time.Second - 1) / time.Second)
 		if remaining <= 5*time.Second { // the next code, for those who type slowly
 			if n, err := a.Code(now.Add(remaining)); err == nil {
-				next = Group(n)
+				next = "next " + Group(n)
 			}
 		}
 	}

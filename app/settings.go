@@ -79,7 +79,7 @@ func RestoreWindow(w fyne.Window, p fyne.Preferences, fallback fyne.Size) {
 // settingsForm is the settings dialog's content; fields exported to tests.
 type settingsForm struct {
 	Clipboard, AutoLock *widget.Select
-	Theme               *widget.RadioGroup
+	Theme               *widget.Select
 	Keyring             *widget.Check
 	Message             *widget.Label
 }
@@ -121,27 +121,28 @@ func (c *codesView) newSettingsForm() *settingsForm {
 	u := c.u
 	p := fyne.CurrentApp().Preferences()
 	f := &settingsForm{Message: wrapped("")}
-	f.Clipboard = widget.NewSelect(clipboardChoices, func(s string) {
+	// Each choice is shown first and listened to after, so opening the dialog
+	// changes nothing.
+	f.Clipboard = widget.NewSelect(clipboardChoices, nil)
+	f.Clipboard.SetSelected(durationChoice(u.set.clipboard, u.set.clipboard == 0))
+	f.Clipboard.OnChanged = func(s string) {
 		u.set.clipboard = parseChoice(s)
 		p.SetInt(prefClipboard, int(u.set.clipboard.Seconds()))
-	})
-	f.Clipboard.SetSelected(durationChoice(u.set.clipboard, u.set.clipboard == 0))
-	f.AutoLock = widget.NewSelect(autoLockChoices, func(s string) {
+	}
+	f.AutoLock = widget.NewSelect(autoLockChoices, nil)
+	f.AutoLock.SetSelected(durationChoice(u.set.autoLock, u.set.autoLock == 0))
+	f.AutoLock.OnChanged = func(s string) {
 		u.set.autoLock = parseChoice(s)
 		p.SetInt(prefAutoLock, int(u.set.autoLock.Minutes()))
-	})
-	f.AutoLock.SetSelected(durationChoice(u.set.autoLock, u.set.autoLock == 0))
-	f.Theme = widget.NewRadioGroup([]string{"system", "light", "dark"}, func(s string) {
-		if s == "" {
-			return
-		}
+	}
+	f.Theme = widget.NewSelect([]string{"system", "light", "dark"}, nil)
+	f.Theme.SetSelected(u.set.theme)
+	f.Theme.OnChanged = func(s string) {
 		u.set.theme = s
 		p.SetString(prefTheme, s)
 		applyTheme(fyne.CurrentApp(), s)
-	})
-	f.Theme.Horizontal = true
-	f.Theme.SetSelected(u.set.theme)
-	f.Keyring = widget.NewCheck("Remember on this computer (open Ward without the passphrase)", nil)
+	}
+	f.Keyring = widget.NewCheck("Remember on this computer", nil)
 	f.Keyring.SetChecked(u.cfg.Keyring != nil && u.remembered())
 	if u.cfg.Keyring == nil {
 		f.Keyring.Disable()
@@ -175,8 +176,8 @@ func (u *UI) remembered() bool {
 
 func (c *codesView) showSettings() {
 	f := c.newSettingsForm()
-	lockNote := wrapped("The keyring opens Ward when it starts; once locked (Ctrl+L or after the idle " +
-		"time) Ward always asks for the recovery passphrase.")
+	lockNote := wrapped("Remembered, the keyring opens Ward when it starts. Once locked (Ctrl+L, or " +
+		"after the idle time) Ward always asks for the recovery passphrase.")
 	passwd := widget.NewButtonWithIcon("Change the recovery passphrase\u2026", theme.AccountIcon(), c.showChangePassphrase)
 	form := widget.NewForm(
 		widget.NewFormItem("Clear the clipboard after", f.Clipboard),
@@ -184,7 +185,7 @@ func (c *codesView) showSettings() {
 		widget.NewFormItem("Theme", f.Theme),
 	)
 	d := dialog.NewCustom("Settings", "Close", container.NewVBox(form, lockNote, f.Keyring, passwd, f.Message), c.u.win)
-	d.Resize(fyne.NewSize(480, 420))
+	d.Resize(fyne.NewSize(420, 460))
 	d.Show()
 }
 
