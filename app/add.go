@@ -136,36 +136,156 @@ func (c *codesView) addTexts(texts []string, source string) {
 	for _, m := range tr.Missing() {
 		notes = append(notes, "The Google Authenticator export is incomplete: "+m+" is missing. Scan it too.")
 	}
-	var added, present []string
-	if len(accounts) > 0 {
-		c.change("", func(d *vault.Doc) error {
-			added, present = added[:0], present[:0]
-			for _, a := range accounts {
-				got, ok, err := d.Add(a, c.u.cfg.Now())
+	c.offer(accounts, notes, source)
+}
+
+// candidate is an account found, against what the vault holds.
+type candidate struct {
+	account vault.Account
+	same    *vault.Account // an account in Ward with the same key, if any
+}
+
+// offer adds what was found. One new account is added at once; one with the key of
+// an account already in Ward asks "update or skip"; several are offered as a list
+// with a checkbox each.
+func (c *codesView) offer(accounts []vault.Account, notes []string, source string) {
+	var cands []candidate
+	var present []string
+	for _, a := range accounts {
+		a.Normalize()
+		var same *vault.Account
+		for i := range c.all {
+			if c.all[i].Secret.Equal(a.Secret) {
+				same = &c.all[i]
+				break
+			}
+		}
+		if same != nil && same.SameKey(&a) && same.Issuer == a.Issuer && same.Name == a.Name {
+			present = append(present, same.Label())
+			continue
+		}
+		cands = append(cands, candidate{a, same})
+	}
+	if len(present) > 0 {
+		notes = append([]string{"Already in Ward: " + strings.Join(present, ", ") + "."}, notes...)
+	}
+	switch {
+	case len(cands) == 0 && len(notes) == 0:
+		c.say("No account found in " + source + ".")
+	case len(cands) == 0:
+		c.say(strings.Join(notes, " "))
+	case len(cands) == 1 && cands[0].same == nil:
+		c.save(cands, notes)
+	case len(cands) == 1:
+		c.askUpdate(cands[0], notes)
+	default:
+		c.showPick(cands, notes, source)
+	}
+}
+
+// save adds the new accounts and updates the existing ones the candidates stand
+// for, in one change, and says what happened.
+func (c *codesView) save(cands []candidate, notes []string) {
+	var added, updated []string
+	ok := c.change("", func(d *vault.Doc) error {
+		added, updated = added[:0], updated[:0]
+		for _, cd := range cands {
+			if cd.same != nil {
+				acc, err := d.Get(cd.same.ID)
 				if err != nil {
 					return err
 				}
-				if ok {
-					added = append(added, got.Label())
-				} else {
-					present = append(present, got.Label())
-				}
+				n := cd.account
+				acc.Type, acc.Issuer, acc.Name, acc.Algorithm = n.Type, n.Issuer, n.Name, n.Algorithm
+				acc.Digits, acc.Period, acc.Counter, acc.Secret = n.Digits, n.Period, n.Counter, n.Secret
+				acc.Updated = c.u.cfg.Now().UTC()
+				updated = append(updated, acc.Label())
+				continue
 			}
-			return nil
-		})
+			got, _, err := d.Add(cd.account, c.u.cfg.Now())
+			if err != nil {
+				return err
+			}
+			added = append(added, got.Label())
+		}
+		return nil
+	})
+	if !ok {
+		return
 	}
 	var msg []string
 	if len(added) > 0 {
 		msg = append(msg, "Added "+strings.Join(added, ", ")+".")
 	}
-	if len(present) > 0 {
-		msg = append(msg, "Already in Ward: "+strings.Join(present, ", ")+".")
+	if len(updated) > 0 {
+		msg = append(msg, "Updated "+strings.Join(updated, ", ")+".")
 	}
-	msg = append(msg, notes...)
-	if len(accounts) == 0 && len(notes) == 0 {
-		msg = append(msg, "No account found in "+source+".")
+	c.say(strings.Join(append(msg, notes...), " "))
+}
+
+// askUpdate offers to update an account that has the key of the one found.
+func (c *codesView) askUpdate(cd candidate, notes []string) {
+	c.dup = dialog.NewConfirm("Already in Ward",
+		fmt.Sprintf("%s has the same key as %s, which is already in Ward. Update %s with the details found, or skip it?",
+			cd.account.Label(), cd.same.Label(), cd.same.Label()),
+		func(update bool) {
+			if update {
+				c.save([]candidate{cd}, notes)
+			} else {
+				c.say(strings.Join(append([]string{"Skipped " + cd.account.Label() + "."}, notes...), " "))
+			}
+		}, c.u.win)
+	c.dup.SetConfirmText("Update")
+	c.dup.SetDismissText("Skip")
+	c.dup.Show()
+}
+
+// pickList is the dialog that offers several accounts found; fields for tests.
+type pickList struct {
+	Checks []*widget.Check
+	Add    *widget.Button
+	cands  []candidate
+}
+
+func (c *codesView) showPick(cands []candidate, notes []string, source string) {
+	p := &pickList{cands: cands}
+	box := container.NewVBox()
+	for _, cd := range cands {
+		label := cd.account.Label()
+		if cd.same != nil {
+			label += " (same key as " + cd.same.Label() + ": updates it)"
+		}
+		ch := widget.NewCheck(label, nil)
+		ch.SetChecked(cd.same == nil)
+		p.Checks = append(p.Checks, ch)
+		box.Add(ch)
 	}
-	c.say(strings.Join(msg, " "))
+	for _, n := range notes {
+		box.Add(wrapped(n))
+	}
+	var d dialog.Dialog
+	p.Add = widget.NewButtonWithIcon("Add the chosen accounts", theme.ConfirmIcon(), func() {
+		var chosen []candidate
+		for i, ch := range p.Checks {
+			if ch.Checked {
+				chosen = append(chosen, p.cands[i])
+			}
+		}
+		d.Hide()
+		if len(chosen) == 0 {
+			c.say("Nothing was added.")
+			return
+		}
+		c.save(chosen, nil)
+	})
+	p.Add.Importance = widget.HighImportance
+	title := fmt.Sprintf("%d accounts found in %s", len(cands), source)
+	d = dialog.NewCustomWithoutButtons(title, container.NewBorder(nil,
+		container.NewHBox(widget.NewButton("Cancel", func() { d.Hide() }), p.Add), nil, nil,
+		container.NewVScroll(box)), c.u.win)
+	d.Resize(fyne.NewSize(420, 420))
+	c.pick = p
+	d.Show()
 }
 
 // manualForm is the "enter the key" form; its fields are exported to tests through

@@ -448,3 +448,108 @@ func TestSettings(t *testing.T) {
 		t.Error("no word on the keyring change")
 	}
 }
+
+// The keyboard alone: Down from the search reaches the list, arrows move, Enter
+// copies the focused row.
+func TestKeyboard(t *testing.T) {
+	e := newEnv(t, linkGH, linkRFC)
+	e.open(e.kr)
+	c := e.ui.codes
+	e.win.Canvas().Focus(c.Search)
+	c.Search.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	if e.win.Canvas().Focused() != c.List {
+		t.Fatalf("Down in the search focused %T, not the list", e.win.Canvas().Focused())
+	}
+	c.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	c.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if got := fyne.CurrentApp().Clipboard().Content(); got != "94287082" {
+		t.Fatalf("Down and Enter copied %q, want RFC's code", got)
+	}
+}
+
+func TestTagFilter(t *testing.T) {
+	e := newEnv(t, linkGH, linkRFC, linkSPDX)
+	e.open(e.kr)
+	c := e.ui.codes
+	if c.Tags.Visible() {
+		t.Fatal("a tag filter without tags")
+	}
+	c.change("", func(d *vault.Doc) error {
+		d.Accounts[0].Tags = []string{"work"}
+		d.Accounts[2].Tags = []string{"work", "oss"}
+		return nil
+	})
+	if !c.Tags.Visible() || len(c.Tags.Options) != 3 {
+		t.Fatalf("tag filter options %q", c.Tags.Options)
+	}
+	c.Tags.SetSelected("work")
+	if len(c.shown) != 2 {
+		t.Fatalf("work shows %d", len(c.shown))
+	}
+	c.Search.SetText("spdx")
+	if len(c.shown) != 1 {
+		t.Fatalf("work + spdx shows %d", len(c.shown))
+	}
+	c.Search.SetText("oss") // the search reads tags too
+	c.Tags.SetSelected(allTags)
+	if len(c.shown) != 1 || c.all[c.shown[0]].Issuer != "SPDX" {
+		t.Fatalf("searching a tag shows %d", len(c.shown))
+	}
+}
+
+// Several accounts found are offered with a checkbox each; what is unchecked is not
+// added.
+func TestPickSeveral(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	e.open(e.kr)
+	c := e.ui.codes
+	// Issuu has RFC's key with other parameters: offered, unchecked, as an update.
+	c.addTexts([]string{linkGH, linkSPDX, "otpauth://hotp/Other:x?secret=MFRGGZDFMZTWQ2LK&counter=3", linkIssuu, linkRFC}, "the screen")
+	if c.pick == nil || len(c.pick.Checks) != 4 || c.pick.Checks[3].Checked || !c.pick.Checks[0].Checked {
+		t.Fatalf("pick list: %+v", c.pick)
+	}
+	c.pick.Checks[1].SetChecked(false) // not SPDX
+	test.Tap(c.pick.Add)
+	if len(c.all) != 3 || slicesContainsIssuer(c.all, "SPDX") || slicesContainsIssuer(c.all, "Issuu") {
+		t.Fatalf("after picking: %d accounts", len(c.all))
+	}
+}
+
+func slicesContainsIssuer(as []vault.Account, issuer string) bool {
+	for _, a := range as {
+		if a.Issuer == issuer {
+			return true
+		}
+	}
+	return false
+}
+
+// The same key with other details asks "update or skip"; update keeps the ID, the
+// tags and the favourite.
+func TestDuplicateUpdateOrSkip(t *testing.T) {
+	e := newEnv(t, linkGH)
+	e.open(e.kr)
+	c := e.ui.codes
+	id := c.all[0].ID
+	c.toggleFavorite(id)
+	renamed := "otpauth://totp/GitHub:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=GitHub"
+	c.addTexts([]string{renamed}, "the clipboard")
+	if c.dup == nil {
+		t.Fatal("no update-or-skip question")
+	}
+	c.dup.Dismiss() // skip
+	if c.all[0].Name != "alice" {
+		t.Fatal("skip changed the account")
+	}
+	c.addTexts([]string{renamed}, "the clipboard")
+	c.dup.Confirm() // update
+	if len(c.all) != 1 || c.all[0].Name != "alice@example.com" || c.all[0].ID != id || !c.all[0].Favorite {
+		t.Fatalf("after update: %d accounts, %q, same ID %v, favourite %v", len(c.all), c.all[0].Name, c.all[0].ID == id, c.all[0].Favorite)
+	}
+	// The identical account again is just reported.
+	c.dup = nil
+	c.addTexts([]string{renamed}, "the clipboard")
+	if c.dup != nil || c.Status.Text != "Already in Ward: GitHub (alice@example.com)." {
+		t.Fatalf("identical account: status %q", c.Status.Text)
+	}
+}

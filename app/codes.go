@@ -33,8 +33,9 @@ type codesView struct {
 	all   []vault.Account // favourites first, then the user's order
 	shown []int           // indexes into all that match the search
 
-	List   *widget.List
-	Search *widget.Entry
+	List   *codeList
+	Search *searchEntry
+	Tags   *widget.Select
 	Status *widget.Label
 	Empty  *widget.Label
 
@@ -44,12 +45,14 @@ type codesView struct {
 	clipCancel func()
 	statusGen  int
 
-	manual *manualForm // the open "enter the key" form, for tests
+	manual *manualForm           // the open "enter the key" form, for tests
+	pick   *pickList             // the open list of accounts found
+	dup    *dialog.ConfirmDialog // the open "update or skip" question
 }
 
 func newCodesView(u *UI) *codesView {
 	c := &codesView{u: u, rows: map[fyne.CanvasObject]*row{}}
-	c.Search = widget.NewEntry()
+	c.Search = newSearchEntry(func() { u.focus(c.List) })
 	c.Search.SetPlaceHolder("Search (Ctrl+F, or just type)")
 	c.Search.OnChanged = func(string) { u.touch(); c.filter() }
 	c.Search.OnSubmitted = func(string) {
@@ -61,7 +64,8 @@ func newCodesView(u *UI) *codesView {
 	c.Empty = widget.NewLabel("")
 	c.Empty.Alignment = fyne.TextAlignCenter
 	c.Empty.Wrapping = fyne.TextWrapWord
-	c.List = widget.NewList(func() int { return len(c.shown) }, c.newRow, c.updateRow)
+	c.List = newCodeList(func() int { return len(c.shown) }, c.newRow, c.updateRow)
+	c.Tags = widget.NewSelect(nil, func(string) { c.filter() })
 	c.List.OnSelected = func(id widget.ListItemID) {
 		if id < len(c.shown) {
 			c.copy(c.all[c.shown[id]])
@@ -72,7 +76,7 @@ func newCodesView(u *UI) *codesView {
 	add.Importance = widget.HighImportance
 	lock := widget.NewButtonWithIcon("", theme.VisibilityOffIcon(), u.Lock)
 	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), c.showSettings)
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(add, settings, lock), c.Search)
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(c.Tags, add, settings, lock), c.Search)
 	c.content = container.NewBorder(container.NewPadded(top), container.NewPadded(c.Status), nil, nil,
 		container.NewStack(c.List, container.NewCenter(c.Empty)))
 	c.reload()
@@ -82,6 +86,7 @@ func newCodesView(u *UI) *codesView {
 // reload takes the accounts from the vault again (after a change).
 func (c *codesView) reload() {
 	defer c.updateTray()
+	defer c.updateTags()
 	c.all = c.u.vault.Accounts()
 	slices.SortStableFunc(c.all, func(a, b vault.Account) int {
 		if a.Favorite != b.Favorite {
@@ -95,11 +100,18 @@ func (c *codesView) reload() {
 	c.filter()
 }
 
-// filter applies the search to the list: issuer, name and tags, any case.
+// allTags is the tag filter's first choice.
+const allTags = "All tags"
+
+// filter applies the search (issuer, name and tags, any case) and the tag filter.
 func (c *codesView) filter() {
 	q := strings.ToLower(strings.TrimSpace(c.Search.Text))
+	tag := c.Tags.Selected
 	c.shown = c.shown[:0]
 	for i, a := range c.all {
+		if tag != "" && tag != allTags && !slices.Contains(a.Tags, tag) {
+			continue
+		}
 		if q == "" || a.Matches(q) || slices.ContainsFunc(a.Tags, func(t string) bool { return strings.Contains(strings.ToLower(t), q) }) {
 			c.shown = append(c.shown, i)
 		}
@@ -552,4 +564,67 @@ func setTray(menu *fyne.Menu) {
 		menu = fyne.NewMenu("Ward", fyne.NewMenuItem("Ward is locked", nil))
 	}
 	d.SetSystemTrayMenu(menu)
+}
+
+// updateTags offers the tags in use in the tag filter, which shows only when there
+// are some.
+func (c *codesView) updateTags() {
+	var tags []string
+	for _, a := range c.all {
+		for _, t := range a.Tags {
+			if !slices.Contains(tags, t) {
+				tags = append(tags, t)
+			}
+		}
+	}
+	slices.Sort(tags)
+	c.Tags.SetOptions(append([]string{allTags}, tags...))
+	if !slices.Contains(tags, c.Tags.Selected) {
+		c.Tags.Selected = allTags
+		c.Tags.Refresh()
+	}
+	if len(tags) == 0 {
+		c.Tags.Hide()
+	} else {
+		c.Tags.Show()
+	}
+}
+
+// codeList is the list of accounts, where Enter copies the focused row like Space.
+type codeList struct {
+	widget.List
+}
+
+func newCodeList(length func() int, create func() fyne.CanvasObject, update func(widget.ListItemID, fyne.CanvasObject)) *codeList {
+	l := &codeList{}
+	l.Length, l.CreateItem, l.UpdateItem = length, create, update
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+func (l *codeList) TypedKey(e *fyne.KeyEvent) {
+	if e.Name == fyne.KeyReturn || e.Name == fyne.KeyEnter {
+		e = &fyne.KeyEvent{Name: fyne.KeySpace}
+	}
+	l.List.TypedKey(e)
+}
+
+// searchEntry is the search field, where the Down key moves to the list.
+type searchEntry struct {
+	widget.Entry
+	down func()
+}
+
+func newSearchEntry(down func()) *searchEntry {
+	e := &searchEntry{down: down}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func (e *searchEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyDown && e.down != nil {
+		e.down()
+		return
+	}
+	e.Entry.TypedKey(k)
 }
