@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wardauth/ward/app"
+	"github.com/wardauth/ward/internal/clockcheck"
 	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
 )
@@ -51,6 +53,8 @@ Environment:
                        this process's environment or your shell history can read it:
                        prefer the prompt, or a pipe on standard input.
   WARD_NEW_PASSPHRASE  the new passphrase for ward passwd, likewise.
+  WARD_TIME_SERVER     the SNTP server of the window's clock check (a setting, off
+                       until turned on; default pool.ntp.org:123).
 `
 
 // exitError carries an exit status other than 1.
@@ -688,7 +692,14 @@ func (c *cli) cmdGUI() error {
 	if c.keyringOn() {
 		guiKeyring = kr
 	}
+	server := c.getenv("WARD_TIME_SERVER")
+	if server == "" {
+		server = clockcheck.DefaultServer
+	}
 	return c.gui(app.Config{
+		CheckClock: func(ctx context.Context) (time.Duration, error) {
+			return clockcheck.Offset(ctx, server, time.Now)
+		},
 		Path:    path,
 		Capture: c.capture,
 		Keyring: guiKeyring,

@@ -354,7 +354,7 @@ func (c *codesView) newManualForm() *manualForm {
 	f.Counter.SetText("0")
 	f.Save = widget.NewButtonWithIcon("Add", theme.ConfirmIcon(), nil)
 	f.Save.Importance = widget.HighImportance
-	validate := func() { f.validate(c.u.cfg.Now) }
+	validate := func() { f.validate(c.u.codeTime) }
 	for _, e := range []*widget.Entry{f.Issuer, f.Name, f.Key, f.Digits, f.Period, f.Counter} {
 		e.OnChanged = func(string) { validate() }
 	}

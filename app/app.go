@@ -5,6 +5,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"image"
 	"time"
@@ -34,6 +35,10 @@ type Config struct {
 	Now     func() time.Time                                // default time.Now
 	After   func(d time.Duration, f func()) (cancel func()) // run f on the UI after d; default a timer
 	Capture func(scanner.CaptureOptions) (image.Image, error)
+
+	// CheckClock measures how far the local clock is from a time server (what to
+	// add to it); nil turns the clock check off (tests).
+	CheckClock func(context.Context) (time.Duration, error)
 }
 
 // UI is the window's content. Its widgets are fields so tests can reach them.
@@ -45,7 +50,8 @@ type UI struct {
 	vault      *vault.Vault
 	codes      *codesView
 	set        settings
-	lastActive time.Time // for the auto-lock
+	lastActive time.Time     // for the auto-lock
+	offset     time.Duration // the clock's measured error: add it to get the true time
 
 	// The unlock and first-run screens.
 	Passphrase, Repeat *widget.Entry
@@ -103,7 +109,17 @@ func (u *UI) Tick(now time.Time) {
 		u.Lock()
 		return
 	}
-	u.codes.tick(now)
+	u.codes.tick(now.Add(u.correction()))
+}
+
+// codeTime is the time codes are made for: the clock, corrected if the user asked.
+func (u *UI) codeTime() time.Time { return u.cfg.Now().Add(u.correction()) }
+
+func (u *UI) correction() time.Duration {
+	if u.set.correct {
+		return u.offset
+	}
+	return 0
 }
 
 // touch records that the user did something, for the auto-lock.
@@ -139,6 +155,7 @@ func (u *UI) showCodes(v *vault.Vault) {
 	u.touch()
 	u.codes = newCodesView(u)
 	u.show(u.codes.content)
+	u.checkClock()
 	if u.win != nil {
 		u.win.SetOnDropped(u.codes.dropped)
 		u.win.Canvas().SetOnTypedRune(u.codes.typedRune)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -551,5 +552,70 @@ func TestDuplicateUpdateOrSkip(t *testing.T) {
 	c.addTexts([]string{renamed}, "the clipboard")
 	if c.dup != nil || c.Status.Text != "Already in Ward: GitHub (alice@example.com)." {
 		t.Fatalf("identical account: status %q", c.Status.Text)
+	}
+}
+
+// A clock 42 s behind the time server: a warning, and on request the codes are
+// made for the corrected time.
+func TestClockCheck(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	fyne.CurrentApp().Preferences().SetBool(prefClock, true)
+	e.win = test.NewTempWindow(t, nil)
+	cfg := e.config(e.kr)
+	cfg.CheckClock = func(context.Context) (time.Duration, error) { return 42 * time.Second, nil }
+	e.ui = New(e.win, cfg)
+	e.win.SetContent(e.ui.Content())
+	c := e.ui.codes
+	for deadline := time.Now().Add(2 * time.Second); !c.clockBanner.Visible() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !c.clockBanner.Visible() || c.ClockNote.Text != "This computer's clock is 42 s behind the time server's: sites may refuse these codes." {
+		t.Fatalf("no clock warning: %q", c.ClockNote.Text)
+	}
+	e.ui.Tick(time.Unix(59, 0))
+	if got := e.rowOf("RFC").Code.Text; got != "9428 7082" {
+		t.Fatalf("uncorrected code %q", got)
+	}
+	test.Tap(c.FixClock)
+	e.ui.Tick(time.Unix(59, 0))
+	want, _ := c.all[0].Code(time.Unix(59+42, 0))
+	if got := e.rowOf("RFC").Code.Text; got != Group(want) {
+		t.Fatalf("corrected code %q, want %q", got, Group(want))
+	}
+	if !fyne.CurrentApp().Preferences().Bool(prefCorrect) || c.FixClock.Visible() {
+		t.Error("the correction was not saved, or the button stays")
+	}
+}
+
+// Within 10 s, or without an answer from the server, nothing is shown; and by
+// default the clock is not checked at all.
+func TestClockCheckOffByDefault(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	e.win = test.NewTempWindow(t, nil)
+	cfg := e.config(e.kr)
+	asked := false
+	cfg.CheckClock = func(context.Context) (time.Duration, error) { asked = true; return time.Hour, nil }
+	e.ui = New(e.win, cfg)
+	time.Sleep(100 * time.Millisecond)
+	if asked {
+		t.Fatal("the time server was asked without the setting")
+	}
+}
+
+func TestClockCheckQuiet(t *testing.T) {
+	for name, check := range map[string]func(context.Context) (time.Duration, error){
+		"3 s off":   func(context.Context) (time.Duration, error) { return 3 * time.Second, nil },
+		"no answer": func(context.Context) (time.Duration, error) { return 0, errors.New("no network") },
+	} {
+		e := newEnv(t, linkRFC)
+		fyne.CurrentApp().Preferences().SetBool(prefClock, true)
+		e.win = test.NewTempWindow(t, nil)
+		cfg := e.config(e.kr)
+		cfg.CheckClock = check
+		e.ui = New(e.win, cfg)
+		time.Sleep(100 * time.Millisecond)
+		if e.ui.codes.clockBanner.Visible() {
+			t.Errorf("%s: a clock warning", name)
+		}
 	}
 }

@@ -45,6 +45,10 @@ type codesView struct {
 	clipCancel func()
 	statusGen  int
 
+	ClockNote   *widget.Label
+	FixClock    *widget.Button
+	clockBanner *fyne.Container
+
 	manual *manualForm           // the open "enter the key" form, for tests
 	pick   *pickList             // the open list of accounts found
 	dup    *dialog.ConfirmDialog // the open "update or skip" question
@@ -77,7 +81,11 @@ func newCodesView(u *UI) *codesView {
 	lock := widget.NewButtonWithIcon("", theme.VisibilityOffIcon(), u.Lock)
 	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), c.showSettings)
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(c.Tags, add, settings, lock), c.Search)
-	c.content = container.NewBorder(container.NewPadded(top), container.NewPadded(c.Status), nil, nil,
+	c.ClockNote = wrapped("")
+	c.FixClock = widget.NewButtonWithIcon("Correct the codes", theme.HistoryIcon(), func() { u.setCorrection(true) })
+	c.clockBanner = container.NewBorder(nil, nil, nil, container.NewCenter(c.FixClock), c.ClockNote)
+	c.clockBanner.Hide()
+	c.content = container.NewBorder(container.NewVBox(container.NewPadded(top), c.clockBanner), container.NewPadded(c.Status), nil, nil,
 		container.NewStack(c.List, container.NewCenter(c.Empty)))
 	c.reload()
 	return c
@@ -199,7 +207,7 @@ func (c *codesView) updateRow(id widget.ListItemID, obj fyne.CanvasObject) {
 		r.Countdown.Show()
 	}
 	r.code, r.next, r.left = "", "", -1
-	c.tickRow(r, c.u.cfg.Now())
+	c.tickRow(r, c.u.codeTime())
 	r.issuer.Refresh()
 	r.name.Refresh()
 	r.letter.Refresh()
@@ -251,7 +259,7 @@ func (c *codesView) tickRow(r *row, now time.Time) {
 // copy puts the account's current code on the clipboard, and takes it off after
 // the timeout if the clipboard still holds it.
 func (c *codesView) copy(a vault.Account) {
-	code, err := a.Code(c.u.cfg.Now())
+	code, err := a.Code(c.u.codeTime())
 	if err != nil {
 		c.say("Ward cannot make this code: " + err.Error())
 		return

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"image/color"
 	"strconv"
@@ -21,6 +22,8 @@ const (
 	prefClipboard = "clipboardSeconds" // 0: never clear
 	prefAutoLock  = "autoLockMinutes"  // 0: never
 	prefTheme     = "theme"            // "system", "light", "dark"
+	prefClock     = "clockCheck"       // compare the clock with a time server
+	prefCorrect   = "timeCorrection"   // apply the measured offset to codes
 	prefWidth     = "windowWidth"
 	prefHeight    = "windowHeight"
 )
@@ -30,6 +33,8 @@ type settings struct {
 	clipboard time.Duration
 	autoLock  time.Duration
 	theme     string
+	clock     bool
+	correct   bool
 }
 
 func loadSettings(p fyne.Preferences) settings {
@@ -37,6 +42,9 @@ func loadSettings(p fyne.Preferences) settings {
 		clipboard: time.Duration(p.IntWithFallback(prefClipboard, 30)) * time.Second,
 		autoLock:  time.Duration(p.IntWithFallback(prefAutoLock, 5)) * time.Minute,
 		theme:     p.StringWithFallback(prefTheme, "system"),
+		// Off until the user turns it on: Ward makes no network connection unasked.
+		clock:   p.BoolWithFallback(prefClock, false),
+		correct: p.BoolWithFallback(prefCorrect, false),
 	}
 }
 
@@ -81,6 +89,7 @@ type settingsForm struct {
 	Clipboard, AutoLock *widget.Select
 	Theme               *widget.Select
 	Keyring             *widget.Check
+	Clock, Correct      *widget.Check
 	Message             *widget.Label
 }
 
@@ -142,6 +151,18 @@ func (c *codesView) newSettingsForm() *settingsForm {
 		p.SetString(prefTheme, s)
 		applyTheme(fyne.CurrentApp(), s)
 	}
+	f.Clock = widget.NewCheck("Check the clock against a time server", nil)
+	f.Clock.SetChecked(u.set.clock)
+	f.Clock.OnChanged = func(on bool) {
+		u.set.clock = on
+		p.SetBool(prefClock, on)
+		if on {
+			u.checkClock()
+		}
+	}
+	f.Correct = widget.NewCheck("Correct the codes by the clock's measured error", nil)
+	f.Correct.SetChecked(u.set.correct)
+	f.Correct.OnChanged = func(on bool) { u.setCorrection(on) }
 	f.Keyring = widget.NewCheck("Remember on this computer", nil)
 	f.Keyring.SetChecked(u.cfg.Keyring != nil && u.remembered())
 	if u.cfg.Keyring == nil {
@@ -184,7 +205,7 @@ func (c *codesView) showSettings() {
 		widget.NewFormItem("Lock when idle for", f.AutoLock),
 		widget.NewFormItem("Theme", f.Theme),
 	)
-	d := dialog.NewCustom("Settings", "Close", container.NewVBox(form, lockNote, f.Keyring, passwd, f.Message), c.u.win)
+	d := dialog.NewCustom("Settings", "Close", container.NewVBox(form, f.Clock, f.Correct, lockNote, f.Keyring, passwd, f.Message), c.u.win)
 	d.Resize(fyne.NewSize(420, 460))
 	d.Show()
 }
@@ -228,4 +249,59 @@ func (c *codesView) showChangePassphrase() {
 			})
 		}()
 	}, c.u.win)
+}
+
+// clockTolerance is how far off the clock may be before Ward warns: sites accept
+// codes a step (30 s) early or late at best, many only a few seconds.
+const clockTolerance = 10 * time.Second
+
+// checkClock measures the clock against a time server, off the UI thread, and warns
+// in the codes view when it is off by more than clockTolerance.
+func (u *UI) checkClock() {
+	if !u.set.clock || u.cfg.CheckClock == nil {
+		return
+	}
+	go func() {
+		offset, err := u.cfg.CheckClock(context.Background())
+		fyne.Do(func() {
+			if err != nil {
+				return // no network is no reason to alarm anyone
+			}
+			u.offset = offset
+			u.showClock()
+		})
+	}()
+}
+
+// showClock shows or hides the clock warning.
+func (u *UI) showClock() {
+	c := u.codes
+	if c == nil {
+		return
+	}
+	if u.offset.Abs() <= clockTolerance {
+		c.clockBanner.Hide()
+		return
+	}
+	way := "behind"
+	if u.offset < 0 {
+		way = "ahead of"
+	}
+	secs := int(u.offset.Abs().Round(time.Second).Seconds())
+	if u.set.correct {
+		c.ClockNote.SetText(fmt.Sprintf("This computer's clock is %d s %s the time server's. Ward corrects the codes for it.", secs, way))
+		c.FixClock.Hide()
+	} else {
+		c.ClockNote.SetText(fmt.Sprintf("This computer's clock is %d s %s the time server's: sites may refuse these codes.", secs, way))
+		c.FixClock.Show()
+	}
+	c.clockBanner.Show()
+}
+
+// setCorrection turns the time correction on or off.
+func (u *UI) setCorrection(on bool) {
+	u.set.correct = on
+	fyne.CurrentApp().Preferences().SetBool(prefCorrect, on)
+	u.showClock()
+	u.Tick(u.cfg.Now())
 }
