@@ -3,13 +3,18 @@ package app
 import (
 	"context"
 	"errors"
+	"image"
+	"image/color"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/wardauth/ward/internal/qrcorpus"
+	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -617,5 +622,79 @@ func TestClockCheckQuiet(t *testing.T) {
 		if e.ui.codes.clockBanner.Visible() {
 			t.Errorf("%s: a clock warning", name)
 		}
+	}
+}
+
+// Edit and delete from the keyboard: F2 on the focused row edits it, Delete asks
+// and deletes it.
+func TestEditAndDeleteByKeyboard(t *testing.T) {
+	e := newEnv(t, linkGH, linkRFC)
+	e.open(e.kr)
+	c := e.ui.codes
+	e.win.Canvas().Focus(c.List)
+	c.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeyF2})
+	if c.edit == nil || c.edit.Issuer.Text != "GitHub" {
+		t.Fatal("F2 did not edit the first row")
+	}
+	c.edit.Issuer.SetText("GitHub Enterprise")
+	c.edit.Tags.SetText("work, work, oss")
+	c.edit.Note.SetText("recovery codes in the safe")
+	c.edit.dialog.Submit()
+	v, _ := vault.Open(e.path, e.kr)
+	got := v.Accounts()[0]
+	if got.Issuer != "GitHub Enterprise" || len(got.Tags) != 2 || got.Note != "recovery codes in the safe" {
+		t.Fatalf("after editing: %q %q %q", got.Issuer, got.Tags, got.Note)
+	}
+
+	c.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	c.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDelete})
+	if c.del == nil {
+		t.Fatal("Delete did not ask")
+	}
+	c.del.Dismiss()
+	if len(c.all) != 2 {
+		t.Fatal("a dismissed delete deleted")
+	}
+	c.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDelete})
+	c.del.Confirm()
+	if len(c.all) != 1 || c.all[0].Issuer != "GitHub Enterprise" {
+		t.Fatalf("after deleting RFC: %d accounts", len(c.all))
+	}
+}
+
+// Scan screen: Ward hides its window for the capture and adds the codes it finds.
+func TestScanScreen(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	cfg := e.config(e.kr)
+	hidden := false
+	cfg.Capture = func(o scanner.CaptureOptions) (image.Image, error) {
+		if o.Hide == nil {
+			return nil, errors.New("Ward did not ask to hide its window")
+		}
+		restore := o.Hide()
+		hidden = true
+		defer restore()
+		img := image.NewRGBA(image.Rect(0, 0, 900, 400))
+		for i := range img.Pix {
+			img.Pix[i] = 255
+		}
+		qrcorpus.Draw(img, qrcorpus.Code{Text: linkGH, Module: 3, X: 10, Y: 10}, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255})
+		qrcorpus.Draw(img, qrcorpus.Code{Text: qrcorpus.Migration(2, 0, 2), Module: 3, X: 400, Y: 10}, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255})
+		return img, nil
+	}
+	e.win = test.NewTempWindow(t, nil)
+	e.ui = New(e.win, cfg)
+	e.win.SetContent(e.ui.Content())
+	c := e.ui.codes
+	c.scanScreen()
+	for deadline := time.Now().Add(5 * time.Second); c.pick == nil && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !hidden || c.pick == nil || len(c.pick.Checks) != 3 {
+		t.Fatalf("scan: hidden %v, pick %+v", hidden, c.pick)
+	}
+	test.Tap(c.pick.Add)
+	if len(c.all) != 4 || !strings.Contains(c.Status.Text, "Added") {
+		t.Fatalf("after adding: %d accounts, %q", len(c.all), c.Status.Text)
 	}
 }

@@ -52,6 +52,8 @@ type codesView struct {
 	manual *manualForm           // the open "enter the key" form, for tests
 	pick   *pickList             // the open list of accounts found
 	dup    *dialog.ConfirmDialog // the open "update or skip" question
+	del    *dialog.ConfirmDialog // the open "delete?" question
+	edit   *editForm             // the open edit dialog
 }
 
 func newCodesView(u *UI) *codesView {
@@ -70,6 +72,18 @@ func newCodesView(u *UI) *codesView {
 	c.Empty.Wrapping = fyne.TextWrapWord
 	c.List = newCodeList(func() int { return len(c.shown) }, c.newRow, c.updateRow)
 	c.Tags = widget.NewSelect(nil, func(string) { c.filter() })
+	c.List.onRune = c.typedRune
+	c.List.onKey = func(k fyne.KeyName, id int) {
+		a := c.all[c.shown[id]]
+		switch k {
+		case fyne.KeyF10:
+			c.showRowMenu(a, c.anchorFor(a))
+		case fyne.KeyF2:
+			c.showEdit(a)
+		case fyne.KeyDelete:
+			c.confirmDelete(a)
+		}
+	}
 	c.List.OnSelected = func(id widget.ListItemID) {
 		if id < len(c.shown) {
 			c.copy(c.all[c.shown[id]])
@@ -333,6 +347,16 @@ func (c *codesView) nextHOTP(id string) {
 	c.copy(a)
 }
 
+// anchorFor is where an account's menu opens: its row's menu button, or the list.
+func (c *codesView) anchorFor(a vault.Account) fyne.CanvasObject {
+	for _, r := range c.rows {
+		if r.account.ID == a.ID {
+			return r.menu
+		}
+	}
+	return c.List
+}
+
 func (c *codesView) showRowMenu(a vault.Account, anchor fyne.CanvasObject) {
 	fav := "Add to favourites"
 	if a.Favorite {
@@ -393,7 +417,7 @@ func (c *codesView) move(id string, by int) {
 }
 
 func (c *codesView) confirmDelete(a vault.Account) {
-	dialog.ShowConfirm("Delete "+a.Label()+"?",
+	c.del = dialog.NewConfirm("Delete "+a.Label()+"?",
 		"Its codes will be gone from Ward. Make sure you can sign in another way, or have turned off two-factor sign-in at "+
 			orDefault(a.Issuer, "the site")+" first.",
 		func(ok bool) {
@@ -401,6 +425,9 @@ func (c *codesView) confirmDelete(a vault.Account) {
 				c.change("Deleted "+a.Label()+".", func(d *vault.Doc) error { return d.Remove(a.ID) })
 			}
 		}, c.u.win)
+	c.del.SetConfirmText("Delete")
+	c.del.SetConfirmImportance(widget.DangerImportance)
+	c.del.Show()
 }
 
 func (c *codesView) showEdit(a vault.Account) {
@@ -417,6 +444,7 @@ func (c *codesView) showEdit(a vault.Account) {
 		widget.NewFormItem("Service", issuer), widget.NewFormItem("Account name", name),
 		widget.NewFormItem("Tags", tags), widget.NewFormItem("Note", note),
 	}
+	c.edit = &editForm{Issuer: issuer, Name: name, Tags: tags, Note: note}
 	d := dialog.NewForm("Edit "+a.Label(), "Save", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
@@ -434,7 +462,14 @@ func (c *codesView) showEdit(a vault.Account) {
 		})
 	}, c.u.win)
 	d.Resize(fyne.NewSize(420, 360))
+	c.edit.dialog = d
 	d.Show()
+}
+
+// editForm is the open "edit" dialog's fields, for tests.
+type editForm struct {
+	Issuer, Name, Tags, Note *widget.Entry
+	dialog                   *dialog.FormDialog
 }
 
 func splitTags(s string) []string {
@@ -598,9 +633,14 @@ func (c *codesView) updateTags() {
 	}
 }
 
-// codeList is the list of accounts, where Enter copies the focused row like Space.
+// codeList is the list of accounts, for the keyboard: Enter copies the focused row
+// like Space, F10 opens its menu, F2 edits it, Delete deletes it, and typing goes
+// to the search.
 type codeList struct {
 	widget.List
+	focus  int // the focused row, mirrored from the list's own
+	onKey  func(name fyne.KeyName, row int)
+	onRune func(rune)
 }
 
 func newCodeList(length func() int, create func() fyne.CanvasObject, update func(widget.ListItemID, fyne.CanvasObject)) *codeList {
@@ -611,10 +651,30 @@ func newCodeList(length func() int, create func() fyne.CanvasObject, update func
 }
 
 func (l *codeList) TypedKey(e *fyne.KeyEvent) {
-	if e.Name == fyne.KeyReturn || e.Name == fyne.KeyEnter {
+	switch e.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
 		e = &fyne.KeyEvent{Name: fyne.KeySpace}
+	case fyne.KeyDown:
+		if l.focus < l.Length()-1 {
+			l.focus++
+		}
+	case fyne.KeyUp:
+		if l.focus > 0 {
+			l.focus--
+		}
+	case fyne.KeyF10, fyne.KeyF2, fyne.KeyDelete:
+		if l.onKey != nil && l.focus < l.Length() {
+			l.onKey(e.Name, l.focus)
+		}
+		return
 	}
 	l.List.TypedKey(e)
+}
+
+func (l *codeList) TypedRune(r rune) {
+	if l.onRune != nil {
+		l.onRune(r)
+	}
 }
 
 // searchEntry is the search field, where the Down key moves to the list.
