@@ -71,7 +71,7 @@ func (c *codesView) scanScreen() {
 		return
 	}
 	c.say("Scanning the screen\u2026")
-	go func() {
+	c.u.cfg.Go(func() {
 		img, err := c.u.cfg.Capture(scanner.CaptureOptions{Hide: c.hideWindow})
 		fyne.Do(func() {
 			if err != nil {
@@ -80,7 +80,7 @@ func (c *codesView) scanScreen() {
 			}
 			c.decodeAndAdd(img, "the screen")
 		})
-	}()
+	})
 }
 
 // hideWindow takes the window off the screen for a capture; it runs on the

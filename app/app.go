@@ -36,6 +36,10 @@ type Config struct {
 	After   func(d time.Duration, f func()) (cancel func()) // run f on the UI after d; default a timer
 	Capture func(scanner.CaptureOptions) (image.Image, error)
 
+	// Go runs slow work (screen capture, the clock check, scrypt) off the UI
+	// thread; default a goroutine. Tests run it inline.
+	Go func(func())
+
 	// CheckClock measures how far the local clock is from a time server (what to
 	// add to it); nil turns the clock check off (tests).
 	CheckClock func(context.Context) (time.Duration, error)
@@ -72,6 +76,9 @@ func New(win fyne.Window, cfg Config) *UI {
 			t := time.AfterFunc(d, func() { fyne.Do(f) })
 			return func() { t.Stop() }
 		}
+	}
+	if cfg.Go == nil {
+		cfg.Go = func(f func()) { go f() }
 	}
 	u := &UI{cfg: cfg, win: win, root: container.NewStack(), set: loadSettings(fyne.CurrentApp().Preferences())}
 	if u.set.theme != "system" {

@@ -232,7 +232,7 @@ func (c *codesView) showChangePassphrase() {
 		c.say("Changing the passphrase\u2026")
 		v, kr, path := c.u.vault, c.u.cfg.Keyring, c.u.vault.Path()
 		remember := c.u.remembered()
-		go func() {
+		c.u.cfg.Go(func() {
 			_, err := vault.OpenWithPassphrase(path, cur.Text)
 			if err == nil {
 				if !remember {
@@ -247,7 +247,7 @@ func (c *codesView) showChangePassphrase() {
 				}
 				c.say("The recovery passphrase is changed. Keep the new one safe.")
 			})
-		}()
+		})
 	}, c.u.win)
 }
 
@@ -261,7 +261,7 @@ func (u *UI) checkClock() {
 	if !u.set.clock || u.cfg.CheckClock == nil {
 		return
 	}
-	go func() {
+	u.cfg.Go(func() {
 		offset, err := u.cfg.CheckClock(context.Background())
 		fyne.Do(func() {
 			if err != nil {
@@ -270,7 +270,7 @@ func (u *UI) checkClock() {
 			u.offset = offset
 			u.showClock()
 		})
-	}()
+	})
 }
 
 // showClock shows or hides the clock warning.
