@@ -699,3 +699,16 @@ func TestScanScreen(t *testing.T) {
 		t.Fatalf("after adding: %d accounts, %q", len(c.all), c.Status.Text)
 	}
 }
+
+// Common issuers show their bundled icon; others a coloured letter.
+func TestIssuerIcons(t *testing.T) {
+	e := newEnv(t, linkGH, linkRFC)
+	e.open(e.kr)
+	gh, rfc := e.rowOf("GitHub"), e.rowOf("RFC")
+	if !gh.Icon.Visible() || gh.Icon.Resource == nil || gh.Icon.Resource.Name() != "github.svg" || gh.letter.Visible() {
+		t.Error("GitHub does not show its icon")
+	}
+	if rfc.Icon.Visible() || !rfc.letter.Visible() || rfc.letter.Text != "R" {
+		t.Error("RFC does not show a letter")
+	}
+}

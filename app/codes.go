@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/wardauth/ward/icons"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -154,6 +155,7 @@ type row struct {
 	account       vault.Account
 	letterBg      *canvas.Circle
 	letter        *canvas.Text
+	Icon          *canvas.Image // the issuer's icon, where Ward has one
 	issuer, name  *canvas.Text
 	Code, Next    *canvas.Text
 	Countdown     *canvas.Text
@@ -169,7 +171,9 @@ func (c *codesView) newRow() fyne.CanvasObject {
 	r.letter.TextStyle.Bold = true
 	r.letter.TextSize = 18
 	r.letter.Alignment = fyne.TextAlignCenter
-	icon := container.NewGridWrap(fyne.NewSize(36, 36), container.NewStack(r.letterBg, container.NewCenter(r.letter)))
+	r.Icon = canvas.NewImageFromResource(nil)
+	r.Icon.FillMode = canvas.ImageFillContain
+	icon := container.NewGridWrap(fyne.NewSize(36, 36), container.NewStack(r.letterBg, container.NewCenter(r.letter), r.Icon))
 	r.issuer = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	r.issuer.TextStyle.Bold = true
 	r.issuer.TextSize = theme.TextSize() + 1
@@ -211,6 +215,17 @@ func (c *codesView) updateRow(id widget.ListItemID, obj fyne.CanvasObject) {
 	r.issuer.Text, r.name.Text = title, sub
 	r.letter.Text = initial(a)
 	r.letterBg.FillColor = issuerColor(a.Issuer + a.Name)
+	if res := issuerIcon(a.Issuer); res != nil {
+		r.Icon.Resource = res
+		r.Icon.Show()
+		r.letter.Hide()
+		r.letterBg.Hide()
+	} else {
+		r.Icon.Hide()
+		r.letter.Show()
+		r.letterBg.Show()
+	}
+	r.Icon.Refresh()
 	r.nextBtn.OnTapped = func() { c.nextHOTP(a.ID) }
 	r.menu.OnTapped = func() { c.showRowMenu(a, r.menu) }
 	if a.Type == vault.HOTP {
@@ -530,6 +545,23 @@ func initial(a vault.Account) string {
 		}
 	}
 	return "?"
+}
+
+// issuerIcons caches the issuer icons as Fyne resources, by icon name.
+var issuerIcons = map[string]fyne.Resource{}
+
+// issuerIcon returns the bundled icon of an issuer, or nil.
+func issuerIcon(issuer string) fyne.Resource {
+	name, svg, ok := icons.Issuer(issuer)
+	if !ok {
+		return nil
+	}
+	if r, ok := issuerIcons[name]; ok {
+		return r
+	}
+	r := fyne.NewStaticResource(name+".svg", svg)
+	issuerIcons[name] = r
+	return r
 }
 
 // issuerColor picks a stable, readable colour for an issuer's letter icon.

@@ -15,7 +15,7 @@ for _ in $(seq 1 100); do
 done
 
 # -displayfd writes the display number Xvfb took, so parallel runs don't collide.
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
+Xvfb -displayfd 3 -noreset -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
 for _ in $(seq 1 100); do [ -s "$work/display" ] && break; sleep 0.1; done
 export DISPLAY=":$(cat "$work/display")"
 echo "session: DISPLAY=$DISPLAY, Secret Service on the session bus" >&2
