@@ -640,11 +640,15 @@ func TestEditAndDeleteByKeyboard(t *testing.T) {
 	c.edit.Issuer.SetText("GitHub Enterprise")
 	c.edit.Tags.SetText("work, work, oss")
 	c.edit.Note.SetText("recovery codes in the safe")
+	c.edit.Icon.SetSelected("gitlab")
 	c.edit.dialog.Submit()
 	v, _ := vault.Open(e.path, e.kr)
 	got := v.Accounts()[0]
-	if got.Issuer != "GitHub Enterprise" || len(got.Tags) != 2 || got.Note != "recovery codes in the safe" {
-		t.Fatalf("after editing: %q %q %q", got.Issuer, got.Tags, got.Note)
+	if got.Issuer != "GitHub Enterprise" || len(got.Tags) != 2 || got.Note != "recovery codes in the safe" || got.Icon != "gitlab" {
+		t.Fatalf("after editing: %q %q %q %q", got.Issuer, got.Tags, got.Note, got.Icon)
+	}
+	if r := e.rowOf("GitHub Enterprise"); r.Icon.Resource == nil || r.Icon.Resource.Name() != "gitlab.svg" {
+		t.Error("the chosen icon does not show")
 	}
 
 	c.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})

@@ -215,7 +215,7 @@ func (c *codesView) updateRow(id widget.ListItemID, obj fyne.CanvasObject) {
 	r.issuer.Text, r.name.Text = title, sub
 	r.letter.Text = initial(a)
 	r.letterBg.FillColor = issuerColor(a.Issuer + a.Name)
-	if res := issuerIcon(a.Issuer); res != nil {
+	if res := accountIcon(a); res != nil {
 		r.Icon.Resource = res
 		r.Icon.Show()
 		r.letter.Hide()
@@ -455,11 +455,13 @@ func (c *codesView) showEdit(a vault.Account) {
 	tags.SetPlaceHolder("work, personal")
 	note := widget.NewMultiLineEntry()
 	note.SetText(a.Note)
+	icon := widget.NewSelect(append([]string{iconAuto, iconLetter}, icons.Names()...), nil)
+	icon.SetSelected(orDefault(a.Icon, iconAuto))
 	items := []*widget.FormItem{
 		widget.NewFormItem("Service", issuer), widget.NewFormItem("Account name", name),
-		widget.NewFormItem("Tags", tags), widget.NewFormItem("Note", note),
+		widget.NewFormItem("Tags", tags), widget.NewFormItem("Note", note), widget.NewFormItem("Icon", icon),
 	}
-	c.edit = &editForm{Issuer: issuer, Name: name, Tags: tags, Note: note}
+	c.edit = &editForm{Issuer: issuer, Name: name, Tags: tags, Note: note, Icon: icon}
 	d := dialog.NewForm("Edit "+a.Label(), "Save", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
@@ -472,6 +474,10 @@ func (c *codesView) showEdit(a vault.Account) {
 			acc.Issuer, acc.Name = strings.TrimSpace(issuer.Text), strings.TrimSpace(name.Text)
 			acc.Tags = splitTags(tags.Text)
 			acc.Note = note.Text
+			acc.Icon = icon.Selected
+			if acc.Icon == iconAuto {
+				acc.Icon = ""
+			}
 			acc.Updated = c.u.cfg.Now().UTC()
 			return nil
 		})
@@ -484,6 +490,7 @@ func (c *codesView) showEdit(a vault.Account) {
 // editForm is the open "edit" dialog's fields, for tests.
 type editForm struct {
 	Issuer, Name, Tags, Note *widget.Entry
+	Icon                     *widget.Select
 	dialog                   *dialog.FormDialog
 }
 
@@ -547,12 +554,29 @@ func initial(a vault.Account) string {
 	return "?"
 }
 
+// Icon choices in the edit dialog besides the bundled icons' names.
+const (
+	iconAuto   = "automatic"
+	iconLetter = "letter"
+)
+
 // issuerIcons caches the issuer icons as Fyne resources, by icon name.
 var issuerIcons = map[string]fyne.Resource{}
 
-// issuerIcon returns the bundled icon of an issuer, or nil.
-func issuerIcon(issuer string) fyne.Resource {
-	name, svg, ok := icons.Issuer(issuer)
+// accountIcon returns the icon an account shows: the one the user chose, else
+// its issuer's bundled icon; nil for a coloured letter.
+func accountIcon(a vault.Account) fyne.Resource {
+	var name string
+	var svg []byte
+	var ok bool
+	switch a.Icon {
+	case "":
+		name, svg, ok = icons.Issuer(a.Issuer)
+	case iconLetter:
+	default:
+		name = a.Icon
+		svg, ok = icons.ByName(name)
+	}
 	if !ok {
 		return nil
 	}

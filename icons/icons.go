@@ -4,6 +4,7 @@ package icons
 
 import (
 	"embed"
+	"io/fs"
 	"strings"
 	"unicode"
 )
@@ -29,6 +30,22 @@ var aliases = map[string]string{
 	"microsoft": "microsoft", "outlook": "microsoft", "office365": "microsoft", "azure": "microsoft", "azuread": "microsoft",
 	"slack":   "slack",
 	"twitter": "x", "x": "x", "xcom": "x",
+}
+
+// Names lists the bundled icons, sorted.
+func Names() []string {
+	files, _ := fs.Glob(issuers, "issuers/*.svg")
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = strings.TrimSuffix(strings.TrimPrefix(f, "issuers/"), ".svg")
+	}
+	return out
+}
+
+// ByName returns a bundled icon by its name (one of Names).
+func ByName(name string) ([]byte, bool) {
+	svg, err := issuers.ReadFile("issuers/" + name + ".svg")
+	return svg, err == nil
 }
 
 // Issuer returns the icon for an issuer name (any case, spaces and punctuation

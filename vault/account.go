@@ -57,6 +57,7 @@ type Account struct {
 	Counter   uint64    // HOTP: the counter of the next code
 	Tags      []string
 	Note      string
+	Icon      string // "" picks the issuer's icon; "letter" or an icon's name overrides it
 	Favorite  bool
 	Position  int // order in the list, ascending
 	Created   time.Time

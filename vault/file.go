@@ -112,6 +112,7 @@ type fileAccount struct {
 	Counter   uint64    `json:"counter,omitempty"`
 	Tags      []string  `json:"tags,omitempty"`
 	Note      string    `json:"note,omitempty"`
+	Icon      string    `json:"icon,omitempty"`
 	Favorite  bool      `json:"favorite,omitempty"`
 	Position  int       `json:"position"`
 	Created   time.Time `json:"created"`
@@ -129,7 +130,7 @@ func marshalDoc(d *Doc) ([]byte, error) {
 		doc.Accounts[i] = fileAccount{
 			ID: a.ID, Type: a.Type, Issuer: a.Issuer, Name: a.Name, Secret: a.Secret.Base32(),
 			Algorithm: a.Algorithm, Digits: a.Digits, Period: a.Period, Counter: a.Counter,
-			Tags: a.Tags, Note: a.Note, Favorite: a.Favorite, Position: a.Position,
+			Tags: a.Tags, Note: a.Note, Icon: a.Icon, Favorite: a.Favorite, Position: a.Position,
 			Created: a.Created, Updated: a.Updated,
 		}
 	}
@@ -153,7 +154,7 @@ func unmarshalDoc(b []byte) (*Doc, error) {
 		d.Accounts[i] = Account{
 			ID: f.ID, Type: f.Type, Issuer: f.Issuer, Name: f.Name, Secret: sec,
 			Algorithm: f.Algorithm, Digits: f.Digits, Period: f.Period, Counter: f.Counter,
-			Tags: f.Tags, Note: f.Note, Favorite: f.Favorite, Position: f.Position,
+			Tags: f.Tags, Note: f.Note, Icon: f.Icon, Favorite: f.Favorite, Position: f.Position,
 			Created: f.Created, Updated: f.Updated,
 		}
 	}
