@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wardauth/ward/app"
+	"github.com/wardauth/ward/internal/clipimage"
 	"github.com/wardauth/ward/internal/clockcheck"
 	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
@@ -697,6 +698,7 @@ func (c *cli) cmdGUI() error {
 		server = clockcheck.DefaultServer
 	}
 	return c.gui(app.Config{
+		ClipboardImage: clipimage.Read,
 		CheckClock: func(ctx context.Context) (time.Duration, error) {
 			return clockcheck.Offset(ctx, server, time.Now)
 		},

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -30,21 +31,35 @@ func (c *codesView) showAdd() {
 	box := container.NewVBox(
 		choice("Scan the screen", theme.ComputerIcon(), c.scanScreen),
 		choice("Open an image file\u2026", theme.FileImageIcon(), c.openImage),
-		choice("Paste a link (Ctrl+V)", theme.ContentPasteIcon(), c.pasteLink),
+		choice("Paste a link or an image (Ctrl+V)", theme.ContentPasteIcon(), c.pasteLink),
 		choice("Enter the key manually\u2026", theme.DocumentCreateIcon(), c.showManual),
 	)
 	d = dialog.NewCustom("Add an account", "Cancel", box, c.u.win)
 	d.Show()
 }
 
-// pasteLink adds the otpauth or transfer links on the clipboard.
+// pasteLink adds the otpauth or transfer links on the clipboard or, when it holds
+// no text, the QR codes in the image on it.
 func (c *codesView) pasteLink() {
 	text := strings.TrimSpace(fyne.CurrentApp().Clipboard().Content())
-	if text == "" {
-		c.say("The clipboard is empty. Copy an otpauth:// link first.")
+	if text != "" {
+		c.addTexts(strings.Fields(text), "the clipboard")
 		return
 	}
-	c.addTexts(strings.Fields(text), "the clipboard")
+	if c.u.cfg.ClipboardImage == nil {
+		c.say("The clipboard is empty. Copy an otpauth:// link or a QR code's image first.")
+		return
+	}
+	c.u.cfg.Go(func() {
+		img, err := c.u.cfg.ClipboardImage(context.Background())
+		fyne.Do(func() {
+			if err != nil {
+				c.say("The clipboard holds no link and no image. Copy an otpauth:// link or a QR code's image first.")
+				return
+			}
+			c.decodeAndAdd(img, "the clipboard's image")
+		})
+	})
 }
 
 func (c *codesView) openImage() {

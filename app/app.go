@@ -40,6 +40,10 @@ type Config struct {
 	// thread; default a goroutine. Tests run it inline.
 	Go func(func())
 
+	// ClipboardImage reads an image from the clipboard (Fyne's clipboard is text
+	// only); nil when the desktop offers no way.
+	ClipboardImage func(context.Context) (image.Image, error)
+
 	// CheckClock measures how far the local clock is from a time server (what to
 	// add to it); nil turns the clock check off (tests).
 	CheckClock func(context.Context) (time.Duration, error)

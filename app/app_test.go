@@ -716,3 +716,24 @@ func TestIssuerIcons(t *testing.T) {
 		t.Error("RFC does not show a letter")
 	}
 }
+
+// Ctrl+V with an image on the clipboard adds the accounts in its QR codes.
+func TestPasteImage(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	cfg := e.config(e.kr)
+	cfg.ClipboardImage = func(context.Context) (image.Image, error) {
+		img := image.NewRGBA(image.Rect(0, 0, 400, 400))
+		for i := range img.Pix {
+			img.Pix[i] = 255
+		}
+		qrcorpus.Draw(img, qrcorpus.Code{Text: linkGH, Module: 4, X: 10, Y: 10}, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255})
+		return img, nil
+	}
+	e.win = test.NewTempWindow(t, nil)
+	e.ui = New(e.win, cfg)
+	fyne.CurrentApp().Clipboard().SetContent("")
+	e.ui.codes.pasteLink()
+	if len(e.ui.codes.all) != 2 || e.ui.codes.Status.Text != "Added GitHub (alice)." {
+		t.Fatalf("after pasting an image: %d accounts, %q", len(e.ui.codes.all), e.ui.codes.Status.Text)
+	}
+}
