@@ -737,3 +737,30 @@ func TestPasteImage(t *testing.T) {
 		t.Fatalf("after pasting an image: %d accounts, %q", len(e.ui.codes.all), e.ui.codes.Status.Text)
 	}
 }
+
+// Changing the passphrase needs the current one; the new one then opens the vault
+// and the keyring still does.
+func TestChangePassphrase(t *testing.T) {
+	e := newEnv(t, linkGH)
+	e.open(e.kr)
+	c := e.ui.codes
+	c.showChangePassphrase()
+	c.passwd.Current.SetText("not it")
+	c.passwd.New.SetText("a whole new passphrase")
+	c.passwd.Repeat.SetText("a whole new passphrase")
+	c.passwd.dialog.Submit()
+	if c.Status.Text != "Nothing was changed: the current passphrase is wrong" {
+		t.Fatalf("wrong current passphrase: %q", c.Status.Text)
+	}
+	c.showChangePassphrase()
+	c.passwd.Current.SetText(pass)
+	c.passwd.New.SetText("a whole new passphrase")
+	c.passwd.Repeat.SetText("a whole new passphrase")
+	c.passwd.dialog.Submit()
+	if _, err := vault.OpenWithPassphrase(e.path, "a whole new passphrase"); err != nil {
+		t.Fatalf("the new passphrase: %v (status %q)", err, c.Status.Text)
+	}
+	if _, err := vault.Open(e.path, e.kr); err != nil {
+		t.Fatalf("the keyring after the change: %v", err)
+	}
+}

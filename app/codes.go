@@ -55,6 +55,7 @@ type codesView struct {
 	dup    *dialog.ConfirmDialog // the open "update or skip" question
 	del    *dialog.ConfirmDialog // the open "delete?" question
 	edit   *editForm             // the open edit dialog
+	passwd *passwdForm           // the open change-passphrase dialog
 }
 
 func newCodesView(u *UI) *codesView {

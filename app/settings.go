@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image/color"
 	"strconv"
@@ -221,7 +222,8 @@ func (c *codesView) showChangePassphrase() {
 	hint := widget.NewLabel("")
 	next.OnChanged = func(s string) { hint.SetText(StrengthHint(s)) }
 	items = append(items, widget.NewFormItem("", hint))
-	dialog.ShowForm("Change the recovery passphrase", "Change", "Cancel", items, func(ok bool) {
+	c.passwd = &passwdForm{Current: cur, New: next, Repeat: again}
+	c.passwd.dialog = dialog.NewForm("Change the recovery passphrase", "Change", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -234,6 +236,9 @@ func (c *codesView) showChangePassphrase() {
 		remember := c.u.remembered()
 		c.u.cfg.Go(func() {
 			_, err := vault.OpenWithPassphrase(path, cur.Text)
+			if errors.Is(err, vault.ErrWrongPassphrase) {
+				err = errors.New("the current passphrase is wrong")
+			}
 			if err == nil {
 				if !remember {
 					kr = nil
@@ -249,6 +254,13 @@ func (c *codesView) showChangePassphrase() {
 			})
 		})
 	}, c.u.win)
+	c.passwd.dialog.Show()
+}
+
+// passwdForm is the open "change the passphrase" dialog, for tests.
+type passwdForm struct {
+	Current, New, Repeat *widget.Entry
+	dialog               *dialog.FormDialog
 }
 
 // clockTolerance is how far off the clock may be before Ward warns: sites accept
