@@ -467,3 +467,65 @@ func rssKB(pid int) int64 {
 	}
 	return 0
 }
+
+// TestWindowPlace: the window comes back where and as large as the user left it.
+// Under Xvfb (no window manager) xdotool moves and sizes it, Ctrl+Q closes it.
+func TestWindowPlace(t *testing.T) {
+	need(t, "an X display", os.Getenv("DISPLAY") != "")
+	need(t, "a Secret Service on the D-Bus session", haveSecretService())
+	_, err := exec.LookPath("xdotool")
+	need(t, "xdotool", err == nil)
+	w := &wardRun{t: t, bin: wardBinary(t), vault: filepath.Join(t.TempDir(), "vault.ward"),
+		env: []string{"XDG_CONFIG_HOME=" + t.TempDir()}}
+	w.ok(itPass+"\n"+itPass+"\n", "init")
+	defer v0(w)()
+
+	start := func() (*exec.Cmd, string) {
+		c := w.cmd("")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--pid", fmt.Sprint(c.Process.Pid), "--name", "^Ward$").Output()
+			if f := strings.Fields(string(out)); len(f) > 0 {
+				return c, f[0]
+			}
+		}
+		c.Process.Kill()
+		t.Fatal("no window")
+		return nil, ""
+	}
+	geometry := func(id string) string {
+		out, _ := exec.Command("xdotool", "getwindowgeometry", id).Output()
+		return string(out)
+	}
+
+	c, id := start()
+	time.Sleep(500 * time.Millisecond)
+	exec.Command("xdotool", "windowmove", "--sync", id, "310", "170").Run()
+	exec.Command("xdotool", "windowsize", "--sync", id, "520", "600").Run()
+	time.Sleep(300 * time.Millisecond)
+	before := geometry(id)
+	exec.Command("xdotool", "windowfocus", "--sync", id).Run()
+	exec.Command("xdotool", "key", "ctrl+q").Run()
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		c.Process.Kill()
+		t.Fatal("Ctrl+Q did not close Ward")
+	}
+
+	c, id = start()
+	defer func() { c.Process.Kill(); c.Wait() }()
+	var after string
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if after = geometry(id); strings.Contains(after, "Position: 310,170") {
+			break
+		}
+	}
+	if !strings.Contains(before, "Position: 310,170") || !strings.Contains(after, "Position: 310,170") || !strings.Contains(after, "Geometry: 520x600") {
+		t.Fatalf("before closing:\n%s\nafter restarting:\n%s", before, after)
+	}
+}

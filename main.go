@@ -11,6 +11,7 @@ import (
 
 	"github.com/wardauth/ward/app"
 	"github.com/wardauth/ward/internal/quietlocale"
+	"github.com/wardauth/ward/internal/winpos"
 	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
 )
@@ -34,8 +35,14 @@ func runGUI(cfg app.Config) error {
 	w := a.NewWindow("Ward")
 	ui := app.New(w, cfg)
 	w.SetContent(ui.Content())
-	app.RestoreWindow(w, a.Preferences(), fyne.NewSize(440, 560))
+	app.RestoreWindow(w, a.Preferences(), fyne.NewSize(440, 560), windowPlace{"Ward"})
 	ui.Start()
 	w.ShowAndRun()
 	return nil
 }
+
+// windowPlace is the window's position through X11 (internal/winpos).
+type windowPlace struct{ title string }
+
+func (p windowPlace) Position() (int, int, error) { return winpos.Position(p.title) }
+func (p windowPlace) Move(x, y int) error         { return winpos.Move(p.title, x, y) }

@@ -105,6 +105,7 @@ func (c *codesView) hideWindow() func() {
 		return func() {}
 	}
 	fyne.DoAndWait(c.u.win.Hide)
+	time.Sleep(200 * time.Millisecond) // for the desktop to repaint what was under it
 	return func() { fyne.Do(c.u.win.Show) }
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/wardauth/ward/internal/qrcorpus"
@@ -762,5 +763,16 @@ func TestChangePassphrase(t *testing.T) {
 	}
 	if _, err := vault.Open(e.path, e.kr); err != nil {
 		t.Fatalf("the keyring after the change: %v", err)
+	}
+}
+
+// The window's shortcuts work while the search field has the focus.
+func TestShortcutsFromSearch(t *testing.T) {
+	e := newEnv(t, linkGH)
+	e.open(e.kr)
+	e.win.Canvas().Focus(e.ui.codes.Search)
+	e.ui.codes.Search.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierShortcutDefault})
+	if e.ui.codes != nil {
+		t.Fatal("Ctrl+L in the search did not lock")
 	}
 }

@@ -75,6 +75,16 @@ func newCodesView(u *UI) *codesView {
 	c.List = newCodeList(func() int { return len(c.shown) }, c.newRow, c.updateRow)
 	c.Tags = widget.NewSelect(nil, func(string) { c.filter() })
 	c.List.onRune = c.typedRune
+	c.Search.shortcuts = func(s fyne.Shortcut) bool {
+		if u.win == nil {
+			return false
+		}
+		canvas, ok := u.win.Canvas().(interface{ TypedShortcut(fyne.Shortcut) })
+		if ok {
+			canvas.TypedShortcut(s)
+		}
+		return ok
+	}
 	c.List.onKey = func(k fyne.KeyName, id int) {
 		a := c.all[c.shown[id]]
 		switch k {
@@ -651,7 +661,7 @@ func (c *codesView) updateTray() {
 	if len(items) == 0 {
 		items = append(items, fyne.NewMenuItem("Mark accounts as favourites to copy them from here", nil))
 	}
-	setTray(fyne.NewMenu("Ward", items...))
+	setTray(fyne.NewMenu("Ward", items...)) // Fyne adds Quit
 }
 
 // setTray shows menu in the system tray, where the desktop has one; nil clears it.
@@ -734,10 +744,20 @@ func (l *codeList) TypedRune(r rune) {
 	}
 }
 
-// searchEntry is the search field, where the Down key moves to the list.
+// searchEntry is the search field, where the Down key moves to the list and the
+// window's own shortcuts (Ctrl+L, Ctrl+N, ...) still work: a focused entry would
+// otherwise swallow them.
 type searchEntry struct {
 	widget.Entry
-	down func()
+	down      func()
+	shortcuts func(fyne.Shortcut) bool // passes a shortcut to the window; false if it cannot
+}
+
+func (e *searchEntry) TypedShortcut(s fyne.Shortcut) {
+	if _, custom := s.(*desktop.CustomShortcut); custom && e.shortcuts != nil && e.shortcuts(s) {
+		return
+	}
+	e.Entry.TypedShortcut(s)
 }
 
 func newSearchEntry(down func()) *searchEntry {

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -27,6 +28,9 @@ const (
 	prefCorrect   = "timeCorrection"   // apply the measured offset to codes
 	prefWidth     = "windowWidth"
 	prefHeight    = "windowHeight"
+	prefX         = "windowX"
+	prefY         = "windowY"
+	prefPlaced    = "windowPlaced"
 )
 
 // settings are the user's choices, read from the preferences.
@@ -71,18 +75,51 @@ func (t forcedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 	return t.Theme.Color(n, t.variant)
 }
 
-// RestoreWindow sizes the window as the user left it, and remembers its size when
-// it closes. (Fyne offers no window position to save.)
-func RestoreWindow(w fyne.Window, p fyne.Preferences, fallback fyne.Size) {
+// Positioner reads and sets the window's place on the screen, where the desktop
+// allows it (X11; under Wayland the compositor decides).
+type Positioner interface {
+	Position() (x, y int, err error)
+	Move(x, y int) error
+}
+
+// RestoreWindow sizes and places the window as the user left it, and remembers
+// both when it closes (the window's close button, or Ctrl+Q). Closing the window
+// quits Ward: with a tray menu Fyne would keep running, invisible, on desktops
+// that have no tray to show it. pos may be nil.
+func RestoreWindow(w fyne.Window, p fyne.Preferences, fallback fyne.Size, pos Positioner) {
 	width := p.FloatWithFallback(prefWidth, float64(fallback.Width))
 	height := p.FloatWithFallback(prefHeight, float64(fallback.Height))
 	w.Resize(fyne.NewSize(float32(width), float32(height)))
-	w.SetCloseIntercept(func() {
+	if pos != nil && p.Bool(prefPlaced) {
+		x, y := p.Int(prefX), p.Int(prefY)
+		fyne.CurrentApp().Lifecycle().SetOnStarted(func() {
+			go func() { // the window maps a moment after the app starts
+				for range 40 {
+					if pos.Move(x, y) == nil {
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}()
+		})
+	}
+	closeAndSave := func() {
 		s := w.Canvas().Size()
 		p.SetFloat(prefWidth, float64(s.Width))
 		p.SetFloat(prefHeight, float64(s.Height))
+		if pos != nil {
+			if x, y, err := pos.Position(); err == nil {
+				p.SetInt(prefX, x)
+				p.SetInt(prefY, y)
+				p.SetBool(prefPlaced, true)
+			}
+		}
 		w.Close()
-	})
+		fyne.CurrentApp().Quit()
+	}
+	w.SetCloseIntercept(closeAndSave)
+	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { closeAndSave() })
 }
 
 // settingsForm is the settings dialog's content; fields exported to tests.
