@@ -52,17 +52,7 @@ func TestScreenScan(t *testing.T) {
 	bin := wardBinary(t)
 
 	link := "otpauth://totp/Screen:bob@example.com?secret=JBSWY3DPEHPK3PXQ&issuer=Screen"
-	img := image.NewRGBA(image.Rect(0, 0, 360, 360))
-	for i := range img.Pix {
-		img.Pix[i] = 255
-	}
-	if err := qrcorpus.Draw(img, qrcorpus.Code{Text: link, Module: 3, X: 20, Y: 20}, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255}); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "code.png")
-	f, _ := os.Create(file)
-	png.Encode(f, img)
-	f.Close()
+	file := qrPNG(t, link, 3, 360)
 
 	viewer := exec.Command("display", "-display", display, "-geometry", "+3400+700", "-title", "qr-viewer", file)
 	if err := viewer.Start(); err != nil {
@@ -150,17 +140,7 @@ func TestWaylandPortalScan(t *testing.T) {
 	bin := wardBinary(t)
 
 	link := "otpauth://totp/Wayland:carol@example.com?secret=JBSWY3DPEHPK3PXR&issuer=Wayland"
-	img := image.NewRGBA(image.Rect(0, 0, 300, 300))
-	for i := range img.Pix {
-		img.Pix[i] = 255
-	}
-	if err := qrcorpus.Draw(img, qrcorpus.Code{Text: link, Module: 4, X: 10, Y: 10}, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255}); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "code.png")
-	f, _ := os.Create(file)
-	png.Encode(f, img)
-	f.Close()
+	file := qrPNG(t, link, 4, 300)
 	os.Remove("/tmp/out.png")
 
 	script, _ := filepath.Abs("testdata/wayland/scan-in-sway.sh")
@@ -187,4 +167,27 @@ func TestWaylandPortalScan(t *testing.T) {
 	if _, err := os.Stat("/tmp/out.png"); err == nil {
 		t.Error("the portal's screenshot /tmp/out.png was left behind")
 	}
+}
+
+// qrPNG writes a side x side PNG, white, with a code of text at module pixels per
+// module, and returns its path.
+func qrPNG(t *testing.T, text string, module float64, side int) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, side, side))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	if err := qrcorpus.Draw(img, qrcorpus.Code{Text: text, Module: module, X: 10, Y: 10}, color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "code.png")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
