@@ -1,0 +1,89 @@
+// Package interop reads other authenticator apps' exports: Aegis, andOTP, 2FAS,
+// Bitwarden, Proton Authenticator, FreeOTP+, Ente Auth and otpauth link lists. Each
+// importer returns plain vault.Accounts; secrets never appear in its errors.
+package interop
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/wardauth/ward/vault"
+)
+
+// Errors callers tell apart with errors.Is.
+var (
+	// ErrWrongPassword: the password does not open this encrypted export.
+	ErrWrongPassword = errors.New("wrong password")
+	// ErrNotFormat: the file is not an export of the kind named or detected.
+	ErrNotFormat = errors.New("not a file of this kind")
+	// ErrDamaged: the file is of the kind, but cut short or altered.
+	ErrDamaged = errors.New("damaged file")
+	// ErrPasswordNeeded: the export is encrypted and no password was given.
+	ErrPasswordNeeded = errors.New("the file is encrypted: give its password")
+)
+
+// Result is what an import found.
+type Result struct {
+	Format   string
+	Accounts []vault.Account
+	Skipped  []string // accounts that could not be used, each with the reason
+}
+
+// Password asks for an export's password when one is needed.
+type Password func() (string, error)
+
+// format is one importer.
+type format struct {
+	name   string
+	detect func(data []byte) bool
+	read   func(data []byte, password Password) (Result, error)
+}
+
+var formats []format
+
+// Formats lists the names Import accepts.
+func Formats() []string {
+	out := make([]string, len(formats))
+	for i, f := range formats {
+		out[i] = f.name
+	}
+	return out
+}
+
+// Import reads an export. With format "" the kind is detected from the content.
+func Import(data []byte, formatName string, password Password) (Result, error) {
+	if password == nil {
+		password = func() (string, error) { return "", ErrPasswordNeeded }
+	}
+	for _, f := range formats {
+		if formatName == "" && f.detect(data) || formatName == f.name {
+			r, err := f.read(data, password)
+			r.Format = f.name
+			if err != nil {
+				return r, fmt.Errorf("%s: %w", f.name, err)
+			}
+			return r, nil
+		}
+	}
+	if formatName != "" {
+		return Result{}, fmt.Errorf("unknown format %q (Ward reads %s)", formatName, strings.Join(Formats(), ", "))
+	}
+	return Result{}, fmt.Errorf("%w: Ward does not recognise this export (formats: %s)", ErrNotFormat, strings.Join(Formats(), ", "))
+}
+
+// add validates an account and appends it to the result, or records why not.
+func (r *Result) add(a vault.Account) {
+	a.Normalize()
+	if err := a.Validate(); err != nil {
+		r.Skipped = append(r.Skipped, a.Label()+": "+err.Error())
+		return
+	}
+	r.Accounts = append(r.Accounts, a)
+}
+
+// trimJSON returns data without leading whitespace and a BOM, to sniff JSON.
+func trimJSON(data []byte) []byte {
+	return bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+}

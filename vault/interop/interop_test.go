@@ -1,0 +1,153 @@
+package interop
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wardauth/ward/vault"
+)
+
+const corpus = "../../../shared/interop"
+
+// want returns plain.txt's seven accounts by secret: the truth every export is
+// compared with (shared/interop/README.md).
+func want(t *testing.T) map[string]vault.Account {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(corpus, "plain.txt"))
+	if err != nil {
+		t.Fatalf("the interop corpus is missing: %v", err)
+	}
+	out := map[string]vault.Account{}
+	for _, l := range strings.Fields(string(data)) {
+		a, err := vault.ParseURI(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[a.Secret.Base32()] = a
+	}
+	return out
+}
+
+// interopCase is one file of the corpus and what must come out of it.
+type interopCase struct {
+	file, format, password string
+	issuers                []string               // the accounts it holds
+	adjust                 func(a *vault.Account) // the documented differences
+	check                  func(t *testing.T, a vault.Account)
+}
+
+var allSeven = []string{"Deno", "SPDX", "Airbnb", "Issuu", "Air Canada", "WWE", "Boeing"}
+
+func runCases(t *testing.T, cases []interopCase) {
+	truth := want(t)
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(corpus, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pw := func() (string, error) { return c.password, nil }
+			r, err := Import(data, "", pw)
+			if err != nil {
+				t.Fatalf("detected import: %v", err)
+			}
+			if r.Format != c.format {
+				t.Errorf("detected as %q, want %q", r.Format, c.format)
+			}
+			var got []string
+			for _, a := range r.Accounts {
+				got = append(got, a.Issuer)
+				w, ok := truth[a.Secret.Base32()]
+				if !ok {
+					t.Errorf("%s: a secret not in plain.txt", a.Label())
+					continue
+				}
+				if c.adjust != nil {
+					c.adjust(&w)
+				}
+				if a.Type != w.Type || a.Issuer != w.Issuer || a.Name != w.Name || a.Algorithm != w.Algorithm ||
+					a.Digits != w.Digits || a.Period != w.Period || a.Counter != w.Counter {
+					t.Errorf("%s: got %s %q %q %s %d/%d/%d, want %s %q %q %s %d/%d/%d", w.Issuer,
+						a.Type, a.Issuer, a.Name, a.Algorithm, a.Digits, a.Period, a.Counter,
+						w.Type, w.Issuer, w.Name, w.Algorithm, w.Digits, w.Period, w.Counter)
+				}
+				// Codes agree at several times.
+				for _, at := range []int64{0, 59, 1700000000, 1763900000, 20000000000} {
+					g, _ := a.Code(time.Unix(at, 0))
+					x, _ := w.Code(time.Unix(at, 0))
+					if g != x {
+						t.Errorf("%s at %d: code %s, want %s", w.Issuer, at, g, x)
+					}
+				}
+				if c.check != nil {
+					c.check(t, a)
+				}
+			}
+			slices.Sort(got)
+			exp := slices.Clone(c.issuers)
+			slices.Sort(exp)
+			if !slices.Equal(got, exp) {
+				t.Errorf("accounts %q, want %q (skipped: %q)", got, exp, r.Skipped)
+			}
+		})
+	}
+}
+
+func TestPlainFormats(t *testing.T) {
+	runCases(t, []interopCase{
+		{file: "plain.txt", format: "otpauth", issuers: allSeven},
+		{file: "ente_auth.txt", format: "otpauth", issuers: allSeven},
+		{file: "aegis_plain.json", format: "aegis", issuers: allSeven},
+		{file: "andotp_plain.json", format: "andotp", issuers: allSeven},
+	})
+}
+
+func TestEncryptedFormats(t *testing.T) {
+	runCases(t, []interopCase{
+		{file: "aegis_encrypted.json", format: "aegis", password: "test", issuers: allSeven},
+	})
+}
+
+// A wrong password says so, distinct from damage and from another kind of file.
+func TestWrongPasswordAndDamage(t *testing.T) {
+	read := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join(corpus, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	pw := func(p string) Password { return func() (string, error) { return p, nil } }
+	for _, f := range []string{"aegis_encrypted.json"} {
+		data := read(f)
+		if _, err := Import(data, "", pw("not it")); !errors.Is(err, ErrWrongPassword) {
+			t.Errorf("%s, wrong password: %v", f, err)
+		}
+		if _, err := Import(data, "", nil); !errors.Is(err, ErrPasswordNeeded) {
+			t.Errorf("%s, no password: %v", f, err)
+		}
+	}
+	// The encrypted database altered: damage, not a wrong password.
+	data := read("aegis_encrypted.json")
+	i := strings.Index(string(data), `"db": "`) + 20
+	bad := []byte(string(data))
+	if bad[i] == 'A' {
+		bad[i] = 'B'
+	} else {
+		bad[i] = 'A'
+	}
+	if _, err := Import(bad, "", pw("test")); !errors.Is(err, ErrDamaged) {
+		t.Errorf("altered Aegis database: %v", err)
+	}
+	if _, err := Import([]byte("\x89PNG\r\n\x1a\nnot an export"), "", nil); !errors.Is(err, ErrNotFormat) {
+		t.Errorf("a PNG: %v", err)
+	}
+	if _, err := Import(read("plain.txt"), "aegis", nil); !errors.Is(err, ErrNotFormat) {
+		t.Errorf("plain.txt read as Aegis: %v", err)
+	}
+}
