@@ -41,7 +41,22 @@ type interopCase struct {
 	check                  func(t *testing.T, a vault.Account)
 }
 
-var allSeven = []string{"Deno", "SPDX", "Airbnb", "Issuu", "Air Canada", "WWE", "Boeing"}
+var (
+	allSeven = []string{"Deno", "SPDX", "Airbnb", "Issuu", "Air Canada", "WWE", "Boeing"}
+	noSteam  = allSeven[:6]
+)
+
+// schema1: 2FAS schema 1 knows only TOTP, SHA1, 6 digits, 30 s.
+func schema1(a *vault.Account) {
+	a.Type, a.Algorithm, a.Digits, a.Period, a.Counter = vault.TOTP, vault.SHA1, 6, 30, 0
+}
+
+// schema2: every account TOTP; the HOTP ones with period 30; algorithm, digits kept.
+func schema2(a *vault.Account) {
+	if a.Type == vault.HOTP {
+		a.Type, a.Period, a.Counter = vault.TOTP, 30, 0
+	}
+}
 
 func runCases(t *testing.T, cases []interopCase) {
 	truth := want(t)
@@ -104,12 +119,19 @@ func TestPlainFormats(t *testing.T) {
 		{file: "ente_auth.txt", format: "otpauth", issuers: allSeven},
 		{file: "aegis_plain.json", format: "aegis", issuers: allSeven},
 		{file: "andotp_plain.json", format: "andotp", issuers: allSeven},
+		{file: "2fas_authenticator.json", format: "2fas", issuers: noSteam, adjust: schema1},
+		{file: "2fas_authenticator_plain.2fas", format: "2fas", issuers: []string{"Deno", "Airbnb", "Issuu", "WWE"}, adjust: schema2},
+		{file: "2fas_authenticator_plain_v3.2fas", format: "2fas", issuers: noSteam},
+		{file: "2fas_authenticator_plain_v4.2fas", format: "2fas", issuers: []string{"Deno", "Issuu", "Air Canada", "WWE", "Boeing"}},
 	})
 }
 
 func TestEncryptedFormats(t *testing.T) {
 	runCases(t, []interopCase{
 		{file: "aegis_encrypted.json", format: "aegis", password: "test", issuers: allSeven},
+		{file: "2fas_authenticator_encrypted.2fas", format: "2fas", password: "test", issuers: []string{"Deno", "Airbnb", "Issuu", "WWE"}, adjust: schema2},
+		{file: "2fas_authenticator_encrypted_v3.2fas", format: "2fas", password: "test", issuers: noSteam},
+		{file: "2fas_authenticator_encrypted_v4.2fas", format: "2fas", password: "test", issuers: []string{"Deno", "Issuu", "Air Canada", "WWE", "Boeing"}},
 	})
 }
 
@@ -123,7 +145,7 @@ func TestWrongPasswordAndDamage(t *testing.T) {
 		return data
 	}
 	pw := func(p string) Password { return func() (string, error) { return p, nil } }
-	for _, f := range []string{"aegis_encrypted.json"} {
+	for _, f := range []string{"aegis_encrypted.json", "2fas_authenticator_encrypted_v4.2fas"} {
 		data := read(f)
 		if _, err := Import(data, "", pw("not it")); !errors.Is(err, ErrWrongPassword) {
 			t.Errorf("%s, wrong password: %v", f, err)
