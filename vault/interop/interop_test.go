@@ -51,6 +51,15 @@ func schema1(a *vault.Account) {
 	a.Type, a.Algorithm, a.Digits, a.Period, a.Counter = vault.TOTP, vault.SHA1, 6, 30, 0
 }
 
+// steamURL: Bitwarden writes Steam as steam://SECRET, so the item's name names it.
+func steamURL(item string) func(a *vault.Account) {
+	return func(a *vault.Account) {
+		if a.Type == vault.Steam {
+			a.Issuer, a.Name = item, ""
+		}
+	}
+}
+
 // schema2: every account TOTP; the HOTP ones with period 30; algorithm, digits kept.
 func schema2(a *vault.Account) {
 	if a.Type == vault.HOTP {
@@ -123,6 +132,10 @@ func TestPlainFormats(t *testing.T) {
 		{file: "2fas_authenticator_plain.2fas", format: "2fas", issuers: []string{"Deno", "Airbnb", "Issuu", "WWE"}, adjust: schema2},
 		{file: "2fas_authenticator_plain_v3.2fas", format: "2fas", issuers: noSteam},
 		{file: "2fas_authenticator_plain_v4.2fas", format: "2fas", issuers: []string{"Deno", "Issuu", "Air Canada", "WWE", "Boeing"}},
+		{file: "bitwarden.json", format: "bitwarden-json", issuers: []string{"Deno", "SPDX", "Airbnb", "Test Steam"}, adjust: steamURL("Test Steam")},
+		{file: "bitwarden.csv", format: "bitwarden-csv", issuers: []string{"Deno", "SPDX", "Airbnb", "Test 4"}, adjust: steamURL("Test 4")},
+		{file: "proton_authenticator.json", format: "proton", issuers: []string{"Deno", "SPDX", "Airbnb"}},
+		{file: "freeotp_plus.json", format: "freeotp+", issuers: noSteam},
 	})
 }
 
