@@ -49,7 +49,11 @@ func andOTPAccounts(es []andOTPEntry) Result {
 			r.Skipped = append(r.Skipped, e.Issuer+" "+e.Label+": "+err.Error())
 			continue
 		}
-		a := vault.Account{Type: vault.Type(strings.ToLower(e.Type)), Issuer: e.Issuer, Name: e.Label,
+		issuer, name := e.Issuer, e.Label
+		if issuer == "" {
+			issuer, name = repairOldLabel(name)
+		}
+		a := vault.Account{Type: vault.Type(strings.ToLower(e.Type)), Issuer: issuer, Name: name,
 			Secret: sec, Algorithm: vault.Algorithm(strings.ToUpper(e.Algorithm)), Digits: e.Digits,
 			Period: e.Period, Counter: e.Counter, Tags: e.Tags}
 		if a.Type == vault.HOTP {
@@ -58,4 +62,18 @@ func andOTPAccounts(es []andOTPEntry) Result {
 		r.add(a)
 	}
 	return r
+}
+
+// repairOldLabel undoes a bug of old andOTP versions, which wrote no issuer and a
+// label "Issuer - Issuer:Account".
+func repairOldLabel(label string) (issuer, name string) {
+	i := strings.LastIndex(label, ":")
+	if i <= 0 {
+		return "", label
+	}
+	issuer, name = label[:i], label[i+1:]
+	if j := strings.Index(issuer, " - "); j >= 0 {
+		issuer = issuer[j+3:]
+	}
+	return strings.TrimSpace(issuer), strings.TrimSpace(name)
 }

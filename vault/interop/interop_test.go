@@ -60,6 +60,9 @@ func steamURL(item string) func(a *vault.Account) {
 	}
 }
 
+// authy: Authy keeps digits only: SHA1 and 30 s.
+func authy(a *vault.Account) { a.Algorithm, a.Period = vault.SHA1, 30 }
+
 // schema2: every account TOTP; the HOTP ones with period 30; algorithm, digits kept.
 func schema2(a *vault.Account) {
 	if a.Type == vault.HOTP {
@@ -136,6 +139,7 @@ func TestPlainFormats(t *testing.T) {
 		{file: "bitwarden.csv", format: "bitwarden-csv", issuers: []string{"Deno", "SPDX", "Airbnb", "Test 4"}, adjust: steamURL("Test 4")},
 		{file: "proton_authenticator.json", format: "proton", issuers: []string{"Deno", "SPDX", "Airbnb"}},
 		{file: "freeotp_plus.json", format: "freeotp+", issuers: noSteam},
+		{file: "authy_plain.xml", format: "authy", issuers: []string{"Deno", "SPDX", "Airbnb"}, adjust: authy},
 	})
 }
 
@@ -145,6 +149,10 @@ func TestEncryptedFormats(t *testing.T) {
 		{file: "2fas_authenticator_encrypted.2fas", format: "2fas", password: "test", issuers: []string{"Deno", "Airbnb", "Issuu", "WWE"}, adjust: schema2},
 		{file: "2fas_authenticator_encrypted_v3.2fas", format: "2fas", password: "test", issuers: noSteam},
 		{file: "2fas_authenticator_encrypted_v4.2fas", format: "2fas", password: "test", issuers: []string{"Deno", "Issuu", "Air Canada", "WWE", "Boeing"}},
+		{file: "andotp_encrypted.bin", format: "andotp-encrypted", password: "test", issuers: allSeven},
+		// Old andOTP wrote labels "Deno - Deno:Mason" without an issuer; Ward repairs them.
+		{file: "andotp_encrypted_old.bin", format: "andotp-encrypted-old", password: "test", issuers: noSteam},
+		{file: "authy_encrypted.xml", format: "authy", password: "testtest", issuers: []string{"Deno", "SPDX", "Airbnb"}, adjust: authy},
 	})
 }
 
@@ -158,7 +166,8 @@ func TestWrongPasswordAndDamage(t *testing.T) {
 		return data
 	}
 	pw := func(p string) Password { return func() (string, error) { return p, nil } }
-	for _, f := range []string{"aegis_encrypted.json", "2fas_authenticator_encrypted_v4.2fas"} {
+	for _, f := range []string{"aegis_encrypted.json", "2fas_authenticator_encrypted_v4.2fas", "andotp_encrypted.bin",
+		"andotp_encrypted_old.bin", "authy_encrypted.xml"} {
 		data := read(f)
 		if _, err := Import(data, "", pw("not it")); !errors.Is(err, ErrWrongPassword) {
 			t.Errorf("%s, wrong password: %v", f, err)

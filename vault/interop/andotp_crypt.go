@@ -1,0 +1,87 @@
+package interop
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/pbkdf2"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// Encrypted andOTP backups. The new format is iterations (4 bytes), salt (12),
+// nonce (12), then AES-256-GCM ciphertext and tag; the key is PBKDF2-SHA1 of the
+// password. The old format is nonce (12) and AES-GCM with the SHA-256 of the password.
+func init() {
+	formats = append(formats,
+		format{name: "andotp-encrypted", detect: detectAndOTPNew, read: readAndOTPNew},
+		format{name: "andotp-encrypted-old", detect: detectAndOTPOld, read: readAndOTPOld})
+}
+
+const gcmTag = 16
+
+// binaryish reports whether data looks like a binary file rather than text or JSON.
+func binaryish(data []byte) bool {
+	return len(data) > 0 && !utf8.Valid(data[:min(len(data), 256)])
+}
+
+func andOTPIterations(data []byte) int {
+	if len(data) < 4 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint32(data))
+}
+
+func detectAndOTPNew(data []byte) bool {
+	n := andOTPIterations(data)
+	return binaryish(data) && len(data) > 4+12+12+gcmTag && n >= 1000 && n <= 10_000_000
+}
+
+func detectAndOTPOld(data []byte) bool {
+	return binaryish(data) && len(data) > 12+gcmTag && !detectAndOTPNew(data)
+}
+
+func readAndOTPNew(data []byte, password Password) (Result, error) {
+	n := andOTPIterations(data)
+	if len(data) <= 4+12+12+gcmTag || n < 1 || n > 10_000_000 {
+		return Result{}, ErrNotFormat
+	}
+	pw, err := password()
+	if err != nil {
+		return Result{}, err
+	}
+	salt, nonce, ct := data[4:16], data[16:28], data[28:]
+	key, err := pbkdf2.Key(sha1.New, pw, salt, n, 32)
+	if err != nil {
+		return Result{}, ErrDamaged
+	}
+	return openAndOTP(key, nonce, ct)
+}
+
+func readAndOTPOld(data []byte, password Password) (Result, error) {
+	if len(data) <= 12+gcmTag {
+		return Result{}, ErrNotFormat
+	}
+	pw, err := password()
+	if err != nil {
+		return Result{}, err
+	}
+	key := sha256.Sum256([]byte(pw))
+	return openAndOTP(key[:], data[:12], data[12:])
+}
+
+func openAndOTP(key, nonce, ct []byte) (Result, error) {
+	block, _ := aes.NewCipher(key)
+	gcm, _ := cipher.NewGCM(block)
+	plain, err := gcm.Open(nil, nonce, ct, nil)
+	if err != nil {
+		return Result{}, ErrWrongPassword // GCM cannot tell a wrong key from damage
+	}
+	var es []andOTPEntry
+	if err := json.Unmarshal(plain, &es); err != nil {
+		return Result{}, ErrDamaged
+	}
+	return andOTPAccounts(es), nil
+}
