@@ -42,6 +42,10 @@ Usage:
                                         (PNG, JPEG, GIF, BMP, WebP)
   ward scan --screen                    add the accounts in the QR codes on the screen
   ward scan --print ...                 print the links found instead, one per line
+  ward import FILE... [--format F]      add the accounts of another app's export (Aegis,
+                                        2FAS, andOTP, Authy, Bitwarden, Ente, FreeOTP+,
+                                        Proton, otpauth lists) or of transfer QR images;
+                                        the same key twice is skipped, a conflict shown
   ward rm QUERY|ID                      remove one account
   ward passwd                           change the recovery passphrase
 
@@ -54,6 +58,7 @@ Environment:
                        this process's environment or your shell history can read it:
                        prefer the prompt, or a pipe on standard input.
   WARD_NEW_PASSPHRASE  the new passphrase for ward passwd, likewise.
+  WARD_IMPORT_PASSPHRASE  the password of an encrypted export for ward import, likewise.
   WARD_TIME_SERVER     the SNTP server of the window's clock check (a setting, off
                        until turned on; default pool.ntp.org:123).
 `
@@ -131,6 +136,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.cmdPasswd(rest)
 	case "scan":
 		return c.cmdScan(rest)
+	case "import":
+		return c.cmdImport(rest)
 	case "help":
 		fmt.Fprintf(c.stdout, usage, defaultVaultPath(c.getenv))
 		return nil

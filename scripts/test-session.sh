@@ -23,4 +23,5 @@ go test -count=1 -run '^$' -bench . -benchtime 1x ./... >/dev/null
 for target in FuzzParseURI FuzzParseMigration FuzzDecodePayload; do
   go test -run '^$' -fuzz "^$target\$" -fuzztime 10s ./vault >/dev/null
 done
+go test -run '^$' -fuzz '^FuzzImport$' -fuzztime 15s ./vault/interop >/dev/null
 echo "tests: $passed passed, $failed failed"

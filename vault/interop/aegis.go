@@ -152,7 +152,9 @@ func aegisMasterKey(slots []aegisSlot, password string) ([]byte, error) {
 		found = true
 		salt, err1 := hex.DecodeString(s.Salt)
 		wrapped, err2 := hex.DecodeString(s.Key)
-		if err1 != nil || err2 != nil || s.N <= 1 || s.N > 1<<22 || s.R <= 0 || s.R > 32 || s.P <= 0 || s.P > 16 {
+		// Bounds that Aegis never exceeds (it uses N=2^15, r=8, p=1), so that a
+		// hostile file cannot make scrypt take gigabytes: at most 256 MB here.
+		if err1 != nil || err2 != nil || s.N <= 1 || s.N > 1<<18 || s.R <= 0 || s.R > 8 || s.P <= 0 || s.P > 4 {
 			return nil, ErrDamaged
 		}
 		kek, err := scrypt.Key([]byte(password), salt, s.N, s.R, s.P, 32)

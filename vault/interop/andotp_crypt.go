@@ -22,6 +22,10 @@ func init() {
 
 const gcmTag = 16
 
+// maxAndOTPIterations bounds PBKDF2's work for a hostile file (andOTP uses about
+// 140,000 to 160,000).
+const maxAndOTPIterations = 2_000_000
+
 // binaryish reports whether data looks like a binary file rather than text or JSON.
 func binaryish(data []byte) bool {
 	return len(data) > 0 && !utf8.Valid(data[:min(len(data), 256)])
@@ -36,7 +40,7 @@ func andOTPIterations(data []byte) int {
 
 func detectAndOTPNew(data []byte) bool {
 	n := andOTPIterations(data)
-	return binaryish(data) && len(data) > 4+12+12+gcmTag && n >= 1000 && n <= 10_000_000
+	return binaryish(data) && len(data) > 4+12+12+gcmTag && n >= 1000 && n <= maxAndOTPIterations
 }
 
 func detectAndOTPOld(data []byte) bool {
@@ -45,7 +49,7 @@ func detectAndOTPOld(data []byte) bool {
 
 func readAndOTPNew(data []byte, password Password) (Result, error) {
 	n := andOTPIterations(data)
-	if len(data) <= 4+12+12+gcmTag || n < 1 || n > 10_000_000 {
+	if len(data) <= 4+12+12+gcmTag || n < 1 || n > maxAndOTPIterations {
 		return Result{}, ErrNotFormat
 	}
 	pw, err := password()

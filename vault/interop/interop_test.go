@@ -195,3 +195,30 @@ func TestWrongPasswordAndDamage(t *testing.T) {
 		t.Errorf("plain.txt read as Aegis: %v", err)
 	}
 }
+
+// FuzzImport: no input panics any importer, detected or named; every account out is
+// valid. The password is refused, so that the fuzzer spends its time on parsing,
+// not on key derivation (the corpus tests cover decryption).
+func FuzzImport(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(corpus, "*"))
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil && len(data) < 64<<10 {
+			f.Add(data, "")
+		}
+	}
+	for _, name := range Formats() {
+		f.Add([]byte("{}"), name)
+	}
+	pw := func() (string, error) { return "", ErrPasswordNeeded }
+	f.Fuzz(func(t *testing.T, data []byte, format string) {
+		r, err := Import(data, format, pw)
+		if err != nil {
+			return
+		}
+		for _, a := range r.Accounts {
+			if err := a.Validate(); err != nil {
+				t.Fatalf("an invalid account came out: %v", err)
+			}
+		}
+	})
+}
