@@ -46,6 +46,8 @@ Usage:
                                         2FAS, andOTP, Authy, Bitwarden, Ente, FreeOTP+,
                                         Proton, otpauth lists) or of transfer QR images;
                                         the same key twice is skipped, a conflict shown
+  ward export --out FILE [--armor]      every account in one file encrypted to a passphrase
+                                        (asked twice); ward import FILE restores it
   ward rm QUERY|ID                      remove one account
   ward passwd                           change the recovery passphrase
 
@@ -59,6 +61,7 @@ Environment:
                        prefer the prompt, or a pipe on standard input.
   WARD_NEW_PASSPHRASE  the new passphrase for ward passwd, likewise.
   WARD_IMPORT_PASSPHRASE  the password of an encrypted export for ward import, likewise.
+  WARD_EXPORT_PASSPHRASE  the passphrase of ward export, likewise.
   WARD_TIME_SERVER     the SNTP server of the window's clock check (a setting, off
                        until turned on; default pool.ntp.org:123).
 `
@@ -138,6 +141,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.cmdScan(rest)
 	case "import":
 		return c.cmdImport(rest)
+	case "export":
+		return c.cmdExport(rest)
 	case "help":
 		fmt.Fprintf(c.stdout, usage, defaultVaultPath(c.getenv))
 		return nil

@@ -321,8 +321,8 @@ func (d *Doc) Add(a Account, now time.Time) (Account, bool, error) {
 			return e.Clone(), false, nil
 		}
 	}
-	if a.ID == "" {
-		a.ID = NewID()
+	if a.ID == "" || slices.ContainsFunc(d.Accounts, func(e Account) bool { return e.ID == a.ID }) {
+		a.ID = NewID() // a restored account keeps its ID unless this vault has it
 	}
 	last := -1
 	for _, e := range d.Accounts {
@@ -332,7 +332,9 @@ func (d *Doc) Add(a Account, now time.Time) (Account, bool, error) {
 	if a.Created.IsZero() {
 		a.Created = now.UTC()
 	}
-	a.Updated = now.UTC()
+	if a.Updated.IsZero() { // a restored account keeps its times
+		a.Updated = now.UTC()
+	}
 	a = a.Clone()
 	d.Accounts = append(d.Accounts, a)
 	return a.Clone(), true, nil

@@ -513,3 +513,56 @@ func TestVaultRedacts(t *testing.T) {
 		}
 	}
 }
+
+// An export holds every account with what the user organised, and opens only with
+// its passphrase; a vault file opens with the recovery passphrase alone.
+func TestExportAndBackup(t *testing.T) {
+	v, _ := newVault(t, &MemoryKeyring{}, linkGitHub, linkHOTP)
+	v.Update(func(d *Doc) error {
+		d.Accounts[0].Tags, d.Accounts[0].Note, d.Accounts[0].Favorite = []string{"work"}, "a note", true
+		return nil
+	})
+	accts := v.Accounts()
+	for _, armored := range []bool{false, true} {
+		data, err := Export(accts, "export passphrase", armored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte("GitHub")) || bytes.Contains(data, []byte("JBSWY3DPEHPK3PXP")) {
+			t.Fatal("the export shows an account in the clear")
+		}
+		if _, err := ReadExport(data, "not the passphrase"); !errors.Is(err, ErrWrongPassphrase) {
+			t.Errorf("wrong passphrase: %v", err)
+		}
+		back, err := ReadExport(data, "export passphrase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(back) != 2 || back[0].Note != "a note" || !back[0].Favorite || back[0].Tags[0] != "work" ||
+			back[0].ID != accts[0].ID || !back[1].Secret.Equal(accts[1].Secret) || back[1].Counter != 1 {
+			t.Fatalf("armored %v: the export lost something", armored)
+		}
+	}
+	if _, err := Export(accts, "short", false); err == nil {
+		t.Error("a 5-character export passphrase was accepted")
+	}
+
+	dir := t.TempDir()
+	for i, stamp := range []string{"20261101-100000", "20261102-100000", "20261103-100000", "20261104-100000"} {
+		if _, err := v.Backup(dir, 3, stamp); err != nil {
+			t.Fatalf("backup %d: %v", i, err)
+		}
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "ward-backup-*.ward"))
+	if len(names) != 3 || !strings.HasSuffix(names[0], "20261102-100000.ward") {
+		t.Fatalf("kept %q", names)
+	}
+	data, _ := os.ReadFile(names[2])
+	back, err := ReadVaultFile(data, pass)
+	if err != nil || len(back) != 2 {
+		t.Fatalf("a backup with the recovery passphrase: %v", err)
+	}
+	if info, _ := os.Stat(names[2]); info.Mode().Perm() != 0o600 {
+		t.Errorf("backup mode %v", info.Mode().Perm())
+	}
+}
