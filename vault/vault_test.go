@@ -566,3 +566,58 @@ func TestExportAndBackup(t *testing.T) {
 		t.Errorf("backup mode %v", info.Mode().Perm())
 	}
 }
+
+// benchAccounts makes n accounts of every kind and parameter, with tags and notes.
+func benchAccounts(n int) []Account {
+	out := make([]Account, n)
+	algs := []Algorithm{SHA1, SHA256, SHA512}
+	for i := range out {
+		a := Account{ID: NewID(), Type: []Type{TOTP, HOTP, Steam}[i%3], Issuer: fmt.Sprintf("Issuer %d", i),
+			Name: fmt.Sprintf("user%d@example.com", i), Secret: Secret(fmt.Sprintf("secret number %08d", i)),
+			Algorithm: algs[i%3], Digits: 4 + i%7, Period: []int{15, 20, 30, 45, 60, 90}[i%6], Counter: uint64(i * 7),
+			Tags: []string{"tag" + strconv.Itoa(i%5)}, Note: "note " + strconv.Itoa(i), Favorite: i%10 == 0, Position: i}
+		a.Normalize()
+		out[i] = a
+	}
+	return out
+}
+
+// BenchmarkExport1000 and BenchmarkRestore1000: 1,000 accounts, at age's real
+// scrypt work factor (2^18). Target: under 1.5 s each. "scrypt-ms" is the key
+// derivation alone (an export of no account), the rest is Ward's.
+func BenchmarkExport1000(b *testing.B) {
+	defer SetScryptWorkFactorForTests(scryptWorkFactor)
+	SetScryptWorkFactorForTests(18)
+	accts := benchAccounts(1000)
+	for b.Loop() {
+		if _, err := Export(accts, "bench passphrase", false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(scryptMillis(b), "scrypt-ms")
+}
+
+func BenchmarkRestore1000(b *testing.B) {
+	defer SetScryptWorkFactorForTests(scryptWorkFactor)
+	SetScryptWorkFactorForTests(18)
+	data, err := Export(benchAccounts(1000), "bench passphrase", false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if got, err := ReadExport(data, "bench passphrase"); err != nil || len(got) != 1000 {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(scryptMillis(b), "scrypt-ms")
+}
+
+// scryptMillis times the opening of an empty export: scrypt and nothing else.
+func scryptMillis(b *testing.B) float64 {
+	b.StopTimer()
+	defer b.StartTimer()
+	empty, _ := Export(nil, "bench passphrase", false)
+	start := time.Now()
+	ReadExport(empty, "bench passphrase")
+	return float64(time.Since(start).Microseconds()) / 1000
+}
