@@ -48,6 +48,8 @@ Usage:
                                         the same key twice is skipped, a conflict shown
   ward export --out FILE [--armor]      every account in one file encrypted to a passphrase
                                         (asked twice); ward import FILE restores it
+           [--format aegis|aegis-plain|otpauth]  for another app (plain ones are
+                                        unencrypted: Ward warns)
   ward rm QUERY|ID                      remove one account
   ward passwd                           change the recovery passphrase
 

@@ -70,9 +70,12 @@ type aegisDB struct {
 }
 
 func detectAegis(data []byte) bool {
-	var f aegisFile
-	return json.Unmarshal(data, &f) == nil && f.Version > 0 && len(f.DB) > 0 &&
-		strings.Contains(string(data[:min(len(data), 400)]), `"header"`)
+	var f struct {
+		Version int             `json:"version"`
+		Header  json.RawMessage `json:"header"`
+		DB      json.RawMessage `json:"db"`
+	}
+	return json.Unmarshal(trimJSON(data), &f) == nil && f.Version > 0 && len(f.DB) > 0 && len(f.Header) > 0
 }
 
 func readAegis(data []byte, password Password) (Result, error) {

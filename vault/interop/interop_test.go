@@ -222,3 +222,49 @@ func FuzzImport(f *testing.F) {
 		}
 	})
 }
+
+// Ward -> Aegis (plain and encrypted) -> Ward and Ward -> otpauth list -> Ward lose
+// nothing those formats hold.
+func TestExportRoundTrips(t *testing.T) {
+	var accts []vault.Account
+	for _, a := range want(t) {
+		a.Tags, a.Note, a.Favorite = []string{"work"}, "a note", a.Issuer == "Deno"
+		accts = append(accts, a)
+	}
+	check := func(name string, data []byte, password string, keepsExtras bool) {
+		r, err := Import(data, "", func() (string, error) { return password, nil })
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(r.Accounts) != len(accts) {
+			t.Fatalf("%s: %d accounts back", name, len(r.Accounts))
+		}
+		for i, a := range accts {
+			b := r.Accounts[i]
+			if a.Type != b.Type || a.Issuer != b.Issuer || a.Name != b.Name || !a.Secret.Equal(b.Secret) ||
+				a.Algorithm != b.Algorithm || a.Digits != b.Digits || a.Period != b.Period || a.Counter != b.Counter {
+				t.Errorf("%s: %s came back as %s", name, a.Label(), b.Label())
+			}
+			if keepsExtras && (b.Note != a.Note || b.Favorite != a.Favorite || len(b.Tags) != 1 || b.Tags[0] != "work") {
+				t.Errorf("%s: %s lost its note, favourite or tags", name, a.Label())
+			}
+		}
+	}
+	plain, err := ExportAegis(accts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("aegis plain", plain, "", true)
+	enc, err := ExportAegis(accts, "aegis password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(enc), accts[0].Secret.Base32()) {
+		t.Fatal("the encrypted Aegis export shows a secret")
+	}
+	check("aegis encrypted", enc, "aegis password", true)
+	if _, err := Import(enc, "", func() (string, error) { return "nope", nil }); !errors.Is(err, ErrWrongPassword) {
+		t.Errorf("aegis encrypted, wrong password: %v", err)
+	}
+	check("otpauth", ExportOtpauth(accts), "", false)
+}
