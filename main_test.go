@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/image/bmp"
 
@@ -100,8 +101,27 @@ func TestScripts(t *testing.T) {
 			e.Setenv("WEBP", webp)
 			return err
 		},
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"mkqr": cmdMkqr},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"mkqr": cmdMkqr, "mkexport": cmdMkexport},
 	})
+}
+
+// cmdMkexport writes an age file encrypted to PASSPHRASE holding a Ward document of
+// format VERSION with no account: mkexport FILE PASSPHRASE VERSION. It stands for an
+// export from a newer Ward.
+func cmdMkexport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: mkexport FILE PASSPHRASE VERSION")
+	}
+	r, err := age.NewScryptRecipient(args[1])
+	ts.Check(err)
+	r.SetWorkFactor(10)
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	w, err := age.Encrypt(f, r)
+	ts.Check(err)
+	fmt.Fprintf(w, `{"version":%s,"accounts":[]}`, args[2])
+	ts.Check(w.Close())
 }
 
 // cmdMkqr writes an image with QR codes: mkqr FILE TEXT... draws each text as a code

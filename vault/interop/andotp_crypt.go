@@ -17,7 +17,8 @@ import (
 func init() {
 	formats = append(formats,
 		format{name: "andotp-encrypted", detect: detectAndOTPNew, read: readAndOTPNew},
-		format{name: "andotp-encrypted-old", detect: detectAndOTPOld, read: readAndOTPOld})
+		// Old andOTP files have no header at all: any other binary file would match.
+		format{name: "andotp-encrypted-old", detect: detectAndOTPOld, read: readAndOTPOld, last: true})
 }
 
 const gcmTag = 16

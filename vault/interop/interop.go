@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wardauth/ward/vault"
@@ -39,6 +40,7 @@ type format struct {
 	name   string
 	detect func(data []byte) bool
 	read   func(data []byte, password Password) (Result, error)
+	last   bool // detected only when no other format is: a catch-all
 }
 
 var formats []format
@@ -57,10 +59,24 @@ func Import(data []byte, formatName string, password Password) (Result, error) {
 	if password == nil {
 		password = func() (string, error) { return "", ErrPasswordNeeded }
 	}
-	for _, f := range formats {
+	ordered := slices.Clone(formats)
+	slices.SortStableFunc(ordered, func(a, b format) int {
+		if a.last == b.last {
+			return 0
+		}
+		if a.last {
+			return 1
+		}
+		return -1
+	})
+	for _, f := range ordered {
 		if formatName == "" && f.detect(data) || formatName == f.name {
 			r, err := f.read(data, password)
 			r.Format = f.name
+			if f.last && formatName == "" && errors.Is(err, ErrWrongPassword) {
+				// Detected only as the headerless catch-all: it may be anything.
+				return r, fmt.Errorf("%w, or the file is no export Ward knows", ErrWrongPassword)
+			}
 			if err != nil {
 				return r, fmt.Errorf("%s: %w", f.name, err)
 			}

@@ -60,6 +60,14 @@ func steamURL(item string) func(a *vault.Account) {
 	}
 }
 
+// google: Google Authenticator knows SHA1, 6 digits, 30 s only.
+func google(a *vault.Account) {
+	a.Algorithm, a.Digits = vault.SHA1, 6
+	if a.Type == vault.TOTP {
+		a.Period = 30
+	}
+}
+
 // authy: Authy keeps digits only: SHA1 and 30 s.
 func authy(a *vault.Account) { a.Algorithm, a.Period = vault.SHA1, 30 }
 
@@ -140,6 +148,7 @@ func TestPlainFormats(t *testing.T) {
 		{file: "proton_authenticator.json", format: "proton", issuers: []string{"Deno", "SPDX", "Airbnb"}},
 		{file: "freeotp_plus.json", format: "freeotp+", issuers: noSteam},
 		{file: "authy_plain.xml", format: "authy", issuers: []string{"Deno", "SPDX", "Airbnb"}, adjust: authy},
+		{file: "google_authenticator.sqlite", format: "google-authenticator", issuers: noSteam, adjust: google},
 	})
 }
 
