@@ -50,6 +50,7 @@ Usage:
                                         (asked twice); ward import FILE restores it
            [--format aegis|aegis-plain|otpauth]  for another app (plain ones are
                                         unencrypted: Ward warns)
+           --format qr-sheet --out FILE.png|FILE.pdf  QR codes to move to a phone
   ward rm QUERY|ID                      remove one account
   ward passwd                           change the recovery passphrase
 

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/wardauth/ward/vault"
 	"github.com/wardauth/ward/vault/interop"
+	"github.com/wardauth/ward/vault/sheet"
 )
 
 // cmdExport writes every account to one encrypted file, then reads it back with the
@@ -28,15 +33,18 @@ func (c *cli) cmdExport(args []string) error {
 		return fmt.Errorf("%s exists; give another name, or --force to replace it", *out)
 	}
 	switch *format {
-	case "ward", "aegis", "aegis-plain", "otpauth":
+	case "ward", "aegis", "aegis-plain", "otpauth", "qr-sheet":
 	default:
-		return usageErr("export --format: ward (default), aegis, aegis-plain or otpauth, not %q", *format)
+		return usageErr("export --format: ward (default), aegis, aegis-plain, otpauth or qr-sheet, not %q", *format)
 	}
 	v, err := c.unlock()
 	if err != nil {
 		return err
 	}
 	accounts := v.Accounts()
+	if *format == "qr-sheet" {
+		return c.exportSheet(accounts, *out)
+	}
 	if *format == "aegis-plain" || *format == "otpauth" {
 		data := interop.ExportOtpauth(accounts)
 		if *format == "aegis-plain" {
@@ -94,5 +102,52 @@ func (c *cli) cmdExport(args []string) error {
 		return fmt.Errorf("the export %s does not read back (%v); do not rely on it", *out, err)
 	}
 	fmt.Fprintf(c.stdout, "exported %d accounts to %s (read back and opened with the passphrase)\n", len(accounts), *out)
+	return nil
+}
+
+// exportSheet writes the accounts as QR codes to move them to a phone: a PDF, or
+// PNG pages (FILE.png, FILE-2.png, ...).
+func (c *cli) exportSheet(accounts []vault.Account, out string) error {
+	var id [4]byte
+	rand.Read(id[:])
+	pages, err := sheet.Pages(accounts, int32(binary.BigEndian.Uint32(id[:])&0x7fffffff))
+	if err != nil {
+		return err
+	}
+	var files []string
+	if strings.EqualFold(filepath.Ext(out), ".pdf") {
+		data, err := sheet.PDF(pages)
+		if err != nil {
+			return err
+		}
+		if err := vault.WriteFileAtomic(out, data); err != nil {
+			return err
+		}
+		files = append(files, out)
+	} else {
+		base := strings.TrimSuffix(out, filepath.Ext(out))
+		for i, p := range pages {
+			name := out
+			if i > 0 {
+				name = fmt.Sprintf("%s-%d.png", base, i+1)
+			}
+			data, err := sheet.PNG(p)
+			if err != nil {
+				return err
+			}
+			if err := vault.WriteFileAtomic(name, data); err != nil {
+				return err
+			}
+			files = append(files, name)
+		}
+	}
+	links, left := sheet.Codes(accounts, 0)
+	fmt.Fprintf(c.stdout, "wrote %s: %d transfer codes for Google Authenticator, %d account codes\n",
+		strings.Join(files, ", "), len(links), len(accounts))
+	for _, a := range left {
+		fmt.Fprintf(c.stdout, "not transferable to Google Authenticator: %s (%s, %s, %d digits); use its own code\n",
+			a.Label(), a.Type, a.Algorithm, a.Digits)
+	}
+	fmt.Fprintf(c.stderr, "ward: the sheet shows your keys: anyone who sees it can make your codes; destroy it after scanning\n")
 	return nil
 }

@@ -28,7 +28,7 @@ RUN_PACKAGES=(libgl1-mesa-dri libglx-mesa0)
 # Service), oathtool (independent codes), for the window smoke test a screenshot
 # tool, a window finder and OCR, and for the screen scans an image viewer and a
 # Wayland session.
-TEST_PACKAGES=(xvfb xauth dbus gnome-keyring libsecret-tools oathtool imagemagick xdotool tesseract-ocr tesseract-ocr-eng hyperfine xclip
+TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oathtool imagemagick xdotool tesseract-ocr tesseract-ocr-eng hyperfine xclip
   # a real Wayland session for the screen scan through the desktop portal: headless
   # sway, the portal with its wlroots backend (which runs grim and needs PipeWire)
   # and the GTK backend for the Access interface the portal requires
