@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardauth/ward/internal/qrcorpus"
 	"github.com/wardauth/ward/scanner"
@@ -774,5 +776,91 @@ func TestShortcutsFromSearch(t *testing.T) {
 	e.ui.codes.Search.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierShortcutDefault})
 	if e.ui.codes != nil {
 		t.Fatal("Ctrl+L in the search did not lock")
+	}
+}
+
+// Export from the window, then import it into another vault: the password is asked
+// (a wrong one asks again), and the accounts are offered.
+func TestExportImport(t *testing.T) {
+	e := newEnv(t, linkGH, linkRFC)
+	e.open(e.kr)
+	c := e.ui.codes
+	file := filepath.Join(t.TempDir(), "export.age")
+	if err := c.exportTo(file, "export passphrase", false); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(file)
+
+	f := newEnv(t, linkSPDX)
+	f.open(f.kr)
+	var asked []bool
+	answers := []string{"wrong one", "export passphrase"}
+	f.ui.codes.importData(data, "export.age", func(retry bool, done func(string)) {
+		asked = append(asked, retry)
+		done(answers[len(asked)-1])
+	})
+	if len(asked) != 2 || asked[0] || !asked[1] {
+		t.Fatalf("password asks: %v", asked)
+	}
+	if f.ui.codes.pick == nil || len(f.ui.codes.pick.Checks) != 2 {
+		t.Fatal("the imported accounts were not offered")
+	}
+	test.Tap(f.ui.codes.pick.Add)
+	if len(f.ui.codes.all) != 3 {
+		t.Fatalf("%d accounts after the import", len(f.ui.codes.all))
+	}
+}
+
+// With a backup folder every change leaves a copy there that opens with the
+// recovery passphrase; the reminder goes away once there is a backup.
+func TestAutomaticBackup(t *testing.T) {
+	e := newEnv(t, linkGH)
+	e.now = time.Now().Add(time.Second)
+	e.open(e.kr)
+	c := e.ui.codes
+	if !c.reminder.Visible() {
+		t.Fatal("no reminder without any backup")
+	}
+	dir := filepath.Join(t.TempDir(), "usb")
+	c.setBackupDir(dir)
+	if c.reminder.Visible() {
+		t.Fatal("the reminder stays after the first backup")
+	}
+	e.now = e.now.Add(time.Second)
+	c.toggleFavorite(c.all[0].ID)
+	backups, _ := filepath.Glob(filepath.Join(dir, "ward-backup-*.ward"))
+	if len(backups) != 2 {
+		t.Fatalf("%d backups after turning backups on and one change", len(backups))
+	}
+	data, _ := os.ReadFile(backups[1])
+	accts, err := vault.ReadVaultFile(data, pass)
+	if err != nil || len(accts) != 1 || !accts[0].Favorite {
+		t.Fatalf("the newest backup: %v", err)
+	}
+	// 31 days later the reminder is back.
+	e.now = e.now.Add(31 * 24 * time.Hour)
+	c.updateReminder()
+	if !c.reminder.Visible() {
+		t.Fatal("no reminder after 31 days")
+	}
+}
+
+func TestWelcomeRestoreNeedsPassphrase(t *testing.T) {
+	e := newEnv(t)
+	e.open(e.kr)
+	e.ui.Passphrase.SetText("")
+	// The restore button is the last object of the welcome form; tap it by its text.
+	var restore *widget.Button
+	for _, o := range test.LaidOutObjects(e.win.Content()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Restore from a backup or another app" {
+			restore = b
+		}
+	}
+	if restore == nil {
+		t.Fatal("no restore button")
+	}
+	test.Tap(restore)
+	if !strings.HasPrefix(e.ui.Message.Text, "First choose this computer's recovery passphrase") {
+		t.Fatalf("restore without a passphrase: %q", e.ui.Message.Text)
 	}
 }

@@ -46,6 +46,10 @@ type codesView struct {
 	clipCancel func()
 	statusGen  int
 
+	RemindNote *widget.Label
+	BackUpNow  *widget.Button
+	reminder   *fyne.Container
+
 	ClockNote   *widget.Label
 	FixClock    *widget.Button
 	clockBanner *fyne.Container
@@ -111,7 +115,8 @@ func newCodesView(u *UI) *codesView {
 	c.FixClock = widget.NewButtonWithIcon("Correct the codes", theme.HistoryIcon(), func() { u.setCorrection(true) })
 	c.clockBanner = container.NewBorder(nil, nil, nil, container.NewCenter(c.FixClock), c.ClockNote)
 	c.clockBanner.Hide()
-	c.content = container.NewBorder(container.NewVBox(container.NewPadded(top), c.clockBanner), container.NewPadded(c.Status), nil, nil,
+	c.reminder = c.newReminder()
+	c.content = container.NewBorder(container.NewVBox(container.NewPadded(top), c.clockBanner, c.reminder), container.NewPadded(c.Status), nil, nil,
 		container.NewStack(c.List, container.NewCenter(c.Empty)))
 	c.reload()
 	return c
@@ -119,6 +124,7 @@ func newCodesView(u *UI) *codesView {
 
 // reload takes the accounts from the vault again (after a change).
 func (c *codesView) reload() {
+	defer c.updateReminder()
 	defer c.updateTray()
 	defer c.updateTags()
 	c.all = c.u.vault.Accounts()
@@ -355,7 +361,7 @@ func (c *codesView) say(msg string) {
 // nextHOTP advances an HOTP account's counter and shows and copies its new code.
 func (c *codesView) nextHOTP(id string) {
 	var a vault.Account
-	err := c.u.vault.Update(func(d *vault.Doc) error {
+	ok := c.change("", func(d *vault.Doc) error {
 		acc, err := d.Get(id)
 		if err != nil {
 			return err
@@ -365,12 +371,9 @@ func (c *codesView) nextHOTP(id string) {
 		a = *acc
 		return nil
 	})
-	if err != nil {
-		c.say("Ward could not save the counter: " + err.Error())
-		return
+	if ok {
+		c.copy(a)
 	}
-	c.reload()
-	c.copy(a)
 }
 
 // anchorFor is where an account's menu opens: its row's menu button, or the list.
@@ -412,6 +415,7 @@ func (c *codesView) change(done string, f func(d *vault.Doc) error) bool {
 		return false
 	}
 	c.reload()
+	c.autoBackup()
 	if done != "" {
 		c.say(done)
 	}

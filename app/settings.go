@@ -243,8 +243,9 @@ func (c *codesView) showSettings() {
 		widget.NewFormItem("Lock when idle for", f.AutoLock),
 		widget.NewFormItem("Theme", f.Theme),
 	)
-	d := dialog.NewCustom("Settings", "Close", container.NewVBox(form, f.Clock, f.Correct, lockNote, f.Keyring, passwd, f.Message), c.u.win)
-	d.Resize(fyne.NewSize(420, 460))
+	d := dialog.NewCustom("Settings", "Close", container.NewVScroll(container.NewVBox(form, f.Clock, f.Correct, lockNote,
+		f.Keyring, passwd, f.Message, c.backupSettings())), c.u.win)
+	d.Resize(fyne.NewSize(420, 540))
 	d.Show()
 }
 

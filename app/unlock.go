@@ -91,7 +91,13 @@ func (u *UI) showWelcome() {
 	why := wrapped("Choose a recovery passphrase. It is what restores your accounts on a new " +
 		"computer, from this vault or a backup. Ward cannot recover it: write it down.")
 	restore := widget.NewButtonWithIcon("Restore from a backup or another app", theme.DownloadIcon(), func() {
-		u.Message.SetText("Restoring comes with the next version of Ward; for now use `ward add` or `ward scan`.")
+		if vault.CheckPassphrase(u.Passphrase.Text) != nil || u.Passphrase.Text != u.Repeat.Text {
+			u.Message.SetText("First choose this computer's recovery passphrase above (twice); then pick the backup or the other app's file.")
+			return
+		}
+		if u.tryCreate(); u.codes != nil {
+			u.codes.showImport()
+		}
 	})
 	u.show(centered(logo(), title, why, u.Passphrase, u.Strength, u.Repeat, u.Remember, u.CreateBtn, u.Message,
 		widget.NewSeparator(), restore))

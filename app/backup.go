@@ -1,0 +1,327 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardauth/ward/vault"
+	"github.com/wardauth/ward/vault/interop"
+	"github.com/wardauth/ward/vault/sheet"
+)
+
+// Preferences of the backups.
+const (
+	prefBackupDir  = "backupDir"  // automatic backups after every change; "" is off
+	prefBackupKeep = "backupKeep" // how many to keep
+	prefLastSaved  = "lastBackup" // Unix time of the last export or backup
+)
+
+// reminderAge is how old the last export or backup may be before Ward reminds.
+const reminderAge = 30 * 24 * time.Hour
+
+// exportTo writes every account, encrypted to passphrase, to path, then reads the
+// file back and opens it with the passphrase. It runs off the UI thread (scrypt).
+func (c *codesView) exportTo(path, passphrase string, armored bool) error {
+	accounts := c.u.vault.Accounts()
+	data, err := vault.Export(accounts, passphrase, armored)
+	if err != nil {
+		return err
+	}
+	if err := vault.WriteFileAtomic(path, data); err != nil {
+		return err
+	}
+	disk, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	back, err := vault.ReadExport(disk, passphrase)
+	if err != nil || len(back) != len(accounts) {
+		return fmt.Errorf("the file does not read back: do not rely on it")
+	}
+	return nil
+}
+
+// markSaved records that every account is now in an export or a backup.
+func (u *UI) markSaved() {
+	fyne.CurrentApp().Preferences().SetInt(prefLastSaved, int(u.cfg.Now().Unix()))
+}
+
+// showExport asks for the export's passphrase twice and where to save it.
+func (c *codesView) showExport() {
+	pass, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	armored := widget.NewCheck("As text (ASCII armor), for printing or mail", nil)
+	hint := widget.NewLabel("")
+	pass.OnChanged = func(s string) { hint.SetText(StrengthHint(s)) }
+	items := []*widget.FormItem{
+		widget.NewFormItem("Passphrase", pass), widget.NewFormItem("Repeat it", again),
+		widget.NewFormItem("", hint), widget.NewFormItem("", armored),
+	}
+	dialog.ShowForm("Export every account", "Choose where\u2026", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		if pass.Text != again.Text {
+			c.say("The two passphrases differ; nothing was exported.")
+			return
+		}
+		if err := vault.CheckPassphrase(pass.Text); err != nil {
+			c.say("Nothing was exported: " + err.Error() + ".")
+			return
+		}
+		save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err != nil || w == nil {
+				return
+			}
+			path := w.URI().Path()
+			w.Close()
+			c.say("Exporting\u2026")
+			c.u.cfg.Go(func() {
+				err := c.exportTo(path, pass.Text, armored.Checked)
+				fyne.Do(func() {
+					if err != nil {
+						c.say("The export failed: " + err.Error())
+						return
+					}
+					c.u.markSaved()
+					c.updateReminder()
+					c.say("Exported every account to " + filepath.Base(path) + ", and opened it again to check. Keep the passphrase apart from the file.")
+				})
+			})
+		}, c.u.win)
+		save.SetFileName("ward-export-" + c.u.cfg.Now().Format("2006-01-02") + ".age")
+		save.Show()
+	}, c.u.win)
+}
+
+// importData reads an export or another app's file and offers its accounts. The
+// password, if the file needs one, comes from ask; the slow part runs off the UI.
+func (c *codesView) importData(data []byte, name string, ask func(retry bool, done func(string))) {
+	var run func(password string, asked bool)
+	run = func(password string, asked bool) {
+		c.u.cfg.Go(func() {
+			r, err := interop.Import(data, "", func() (string, error) {
+				if !asked {
+					return "", interop.ErrPasswordNeeded
+				}
+				return password, nil
+			})
+			fyne.Do(func() {
+				switch {
+				case errors.Is(err, interop.ErrPasswordNeeded):
+					ask(false, func(p string) { run(p, true) })
+				case errors.Is(err, interop.ErrWrongPassword):
+					ask(true, func(p string) { run(p, true) })
+				case err != nil:
+					c.say(name + ": " + err.Error() + ". Nothing was imported.")
+				default:
+					c.offer(r.Accounts, r.Skipped, name)
+				}
+			})
+		})
+	}
+	run("", false)
+}
+
+// showImport picks a file to import and asks for its password when needed.
+func (c *codesView) showImport() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		data, err := readAll(r)
+		r.Close()
+		if err != nil {
+			c.say("Ward cannot read " + r.URI().Name() + ": " + err.Error())
+			return
+		}
+		c.importData(data, r.URI().Name(), c.askPassword(r.URI().Name()))
+	}, c.u.win)
+	d.Show()
+}
+
+// askPassword returns a function that asks for a file's password in a dialog.
+func (c *codesView) askPassword(name string) func(bool, func(string)) {
+	return func(retry bool, done func(string)) {
+		e := widget.NewPasswordEntry()
+		title := "The password of " + name
+		if retry {
+			title = "That password does not open " + name + ". Try again"
+		}
+		dialog.ShowForm(title, "Open", "Cancel", []*widget.FormItem{widget.NewFormItem("Password", e)}, func(ok bool) {
+			if ok {
+				done(e.Text)
+			}
+		}, c.u.win)
+	}
+}
+
+func readAll(r fyne.URIReadCloser) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
+	if len(data) > 64<<20 {
+		return nil, errors.New("the file is larger than any export")
+	}
+	return data, err
+}
+
+// writeSheet writes the QR sheet as a PDF, or PNG pages for a .png name.
+func writeSheet(accounts []vault.Account, path string) error {
+	pages, err := sheet.Pages(accounts, int32(time.Now().UnixNano()&0x7fffffff))
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(filepath.Ext(path), ".png") {
+		base := strings.TrimSuffix(path, filepath.Ext(path))
+		for i, p := range pages {
+			name := path
+			if i > 0 {
+				name = fmt.Sprintf("%s-%d.png", base, i+1)
+			}
+			data, err := sheet.PNG(p)
+			if err != nil {
+				return err
+			}
+			if err := vault.WriteFileAtomic(name, data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	data, err := sheet.PDF(pages)
+	if err != nil {
+		return err
+	}
+	return vault.WriteFileAtomic(path, data)
+}
+
+// autoBackup copies the vault into the backup folder after a change, off the UI
+// thread; a failure is said, never silent.
+func (c *codesView) autoBackup() {
+	p := fyne.CurrentApp().Preferences()
+	dir := p.String(prefBackupDir)
+	if dir == "" || c.u.vault == nil {
+		return
+	}
+	keep := p.IntWithFallback(prefBackupKeep, 10)
+	v, stamp := c.u.vault, c.u.cfg.Now().UTC().Format("20060102-150405.000")
+	c.u.cfg.Go(func() {
+		_, err := v.Backup(dir, keep, stamp)
+		fyne.Do(func() {
+			if err != nil {
+				c.say("The automatic backup failed: " + err.Error())
+				return
+			}
+			c.u.markSaved()
+			c.updateReminder()
+		})
+	})
+}
+
+// updateReminder shows the backup reminder when there are accounts and no export
+// or backup in 30 days, or none since the last change.
+func (c *codesView) updateReminder() {
+	last := time.Unix(int64(fyne.CurrentApp().Preferences().Int(prefLastSaved)), 0)
+	var changed time.Time
+	for _, a := range c.all {
+		if a.Updated.After(changed) {
+			changed = a.Updated
+		}
+	}
+	old := c.u.cfg.Now().Sub(last) > reminderAge
+	if len(c.all) > 0 && (old || changed.Unix() > last.Unix()) { // the pref keeps seconds
+		c.reminder.Show()
+	} else {
+		c.reminder.Hide()
+	}
+}
+
+// newReminder is the banner that offers an export.
+func (c *codesView) newReminder() *fyne.Container {
+	c.RemindNote = wrapped("No backup of your accounts since your last change. Without one, a lost computer means resetting every account.")
+	c.BackUpNow = widget.NewButtonWithIcon("Back up now", theme.DocumentSaveIcon(), c.showExport)
+	b := container.NewBorder(nil, nil, nil, container.NewCenter(c.BackUpNow), c.RemindNote)
+	b.Hide()
+	return b
+}
+
+// backupSettings is the automatic-backup part of the settings dialog.
+func (c *codesView) backupSettings() fyne.CanvasObject {
+	p := fyne.CurrentApp().Preferences()
+	folder := widget.NewLabel(p.StringWithFallback(prefBackupDir, "off"))
+	folder.Truncation = fyne.TextTruncateEllipsis
+	choose := widget.NewButtonWithIcon("Choose a folder\u2026", theme.FolderOpenIcon(), func() {
+		dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
+			if err != nil || l == nil {
+				return
+			}
+			c.setBackupDir(l.Path())
+			folder.SetText(l.Path())
+		}, c.u.win)
+	})
+	off := widget.NewButton("Turn off", func() {
+		c.setBackupDir("")
+		folder.SetText("off")
+	})
+	keep := widget.NewSelect([]string{"3", "10", "30", "100"}, nil)
+	keep.SetSelected(fmt.Sprint(p.IntWithFallback(prefBackupKeep, 10)))
+	keep.OnChanged = func(s string) {
+		var n int
+		fmt.Sscan(s, &n)
+		p.SetInt(prefBackupKeep, n)
+	}
+	note := wrapped("After every change Ward copies the vault there (a synced folder, a USB stick). " +
+		"A copy opens with your recovery passphrase alone, on any computer.")
+	export := widget.NewButtonWithIcon("Export\u2026", theme.DocumentSaveIcon(), c.showExport)
+	imp := widget.NewButtonWithIcon("Import a file\u2026", theme.FolderOpenIcon(), c.showImport)
+	sheet := widget.NewButtonWithIcon("QR codes for a phone\u2026", theme.DocumentPrintIcon(), c.showSheet)
+	return container.NewVBox(widget.NewSeparator(),
+		widget.NewLabelWithStyle("Backups", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewBorder(nil, nil, nil, container.NewHBox(choose, off), folder),
+		widget.NewForm(widget.NewFormItem("Keep the last", keep)), note,
+		container.NewGridWithColumns(3, export, imp, sheet))
+}
+
+// setBackupDir turns automatic backups on (a folder) or off (""), and makes a first
+// backup at once.
+func (c *codesView) setBackupDir(dir string) {
+	fyne.CurrentApp().Preferences().SetString(prefBackupDir, dir)
+	if dir != "" {
+		c.autoBackup()
+	}
+}
+
+// showSheet saves the accounts as QR codes to move them to a phone.
+func (c *codesView) showSheet() {
+	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		path := w.URI().Path()
+		w.Close()
+		accounts := c.u.vault.Accounts()
+		c.u.cfg.Go(func() {
+			err := writeSheet(accounts, path)
+			fyne.Do(func() {
+				if err != nil {
+					c.say("The sheet could not be written: " + err.Error())
+					return
+				}
+				c.say("Wrote " + filepath.Base(path) + ". It shows your keys: destroy it after scanning.")
+			})
+		})
+	}, c.u.win)
+	save.SetFileName("ward-qr-codes.pdf")
+	save.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".png"}))
+	save.Show()
+}
