@@ -287,9 +287,8 @@ func (c *codesView) backupSettings() fyne.CanvasObject {
 	sheet := widget.NewButtonWithIcon("QR codes for a phone\u2026", theme.DocumentPrintIcon(), c.showSheet)
 	return container.NewVBox(widget.NewSeparator(),
 		widget.NewLabelWithStyle("Backups", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewBorder(nil, nil, nil, container.NewHBox(choose, off), folder),
-		widget.NewForm(widget.NewFormItem("Keep the last", keep)), note,
-		container.NewGridWithColumns(3, export, imp, sheet))
+		note, widget.NewForm(widget.NewFormItem("Folder", folder), widget.NewFormItem("Keep the last", keep)),
+		container.NewGridWithColumns(2, choose, off), export, imp, sheet)
 }
 
 // setBackupDir turns automatic backups on (a folder) or off (""), and makes a first

@@ -177,6 +177,7 @@ type row struct {
 	Code, Next    *canvas.Text
 	Countdown     *canvas.Text
 	nextBtn, menu *widget.Button
+	box           *fyne.Container // the whole row, laid out again when its texts change width
 	code, next    string
 	left          int
 }
@@ -211,6 +212,7 @@ func (c *codesView) newRow() fyne.CanvasObject {
 	right := container.NewHBox(codes, countdown, container.NewCenter(r.menu))
 	left := container.NewHBox(container.NewCenter(icon), container.NewVBox(layout.NewSpacer(), r.issuer, r.name, layout.NewSpacer()))
 	obj := container.NewBorder(nil, nil, left, right)
+	r.box = obj
 	c.rows[obj] = r
 	return obj
 }
@@ -254,10 +256,7 @@ func (c *codesView) updateRow(id widget.ListItemID, obj fyne.CanvasObject) {
 	}
 	r.code, r.next, r.left = "", "", -1
 	c.tickRow(r, c.u.codeTime())
-	r.issuer.Refresh()
-	r.name.Refresh()
-	r.letter.Refresh()
-	r.letterBg.Refresh()
+	r.box.Refresh() // a recycled row: lay it out for its new texts
 }
 
 // tick updates the rows on screen; only texts that change are redrawn.
@@ -284,13 +283,19 @@ func (c *codesView) tickRow(r *row, now time.Time) {
 			}
 		}
 	}
+	relayout := false
 	if code != r.code {
+		relayout = len(code) != len(r.code)
 		r.code, r.Code.Text = code, code
 		r.Code.Refresh()
 	}
 	if next != r.next {
+		relayout = relayout || len(next) != len(r.next)
 		r.next, r.Next.Text = next, next
 		r.Next.Refresh()
+	}
+	if relayout && r.box != nil {
+		r.box.Refresh() // the "next" code appears or goes: the row's widths change
 	}
 	if left != r.left && a.Type != vault.HOTP {
 		r.left, r.Countdown.Text = left, strconv.Itoa(left)+" s"
