@@ -33,6 +33,7 @@ func (c *codesView) showAdd() {
 		choice("Open an image file\u2026", theme.FileImageIcon(), c.openImage),
 		choice("Paste a link or an image (Ctrl+V)", theme.ContentPasteIcon(), c.pasteLink),
 		choice("Enter the key manually\u2026", theme.DocumentCreateIcon(), c.showManual),
+		choice("Import another app's export or a backup\u2026", theme.FolderOpenIcon(), c.showImport),
 	)
 	d = dialog.NewCustom("Add an account", "Cancel", box, c.u.win)
 	d.Show()

@@ -864,3 +864,32 @@ func TestWelcomeRestoreNeedsPassphrase(t *testing.T) {
 		t.Fatalf("restore without a passphrase: %q", e.ui.Message.Text)
 	}
 }
+
+// Move to a phone: the window shows the QR sheet; its codes decode back to the
+// accounts.
+func TestShowSheet(t *testing.T) {
+	e := newEnv(t, linkGH, linkRFC, linkSPDX)
+	e.open(e.kr)
+	c := e.ui.codes
+	c.showSheet()
+	if len(c.sheetPages) != 1 || len(e.win.Canvas().Overlays().List()) == 0 {
+		t.Fatal("no sheet shown")
+	}
+	texts, err := scanner.Decode(c.sheetPages[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrations := 0
+	for _, tx := range texts {
+		if strings.HasPrefix(tx, "otpauth-migration:") {
+			migrations++
+			b, _ := vault.ParseMigration(tx)
+			if len(b.Accounts) != 1 || b.Accounts[0].Issuer != "GitHub" { // RFC has 8 digits, SPDX SHA256
+				t.Errorf("the transfer code holds %d accounts", len(b.Accounts))
+			}
+		}
+	}
+	if migrations != 1 || len(texts) != 4 {
+		t.Fatalf("%d codes, %d transfer codes", len(texts), migrations)
+	}
+}

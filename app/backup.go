@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
@@ -300,15 +301,45 @@ func (c *codesView) setBackupDir(dir string) {
 	}
 }
 
-// showSheet saves the accounts as QR codes to move them to a phone.
+// showSheet shows the accounts as QR codes to move them to a phone: Google
+// Authenticator transfer codes and one code per account, on the screen, with a
+// button to save them as a PDF or PNG sheet for printing.
 func (c *codesView) showSheet() {
+	accounts := c.u.vault.Accounts()
+	pages, err := sheet.Pages(accounts, int32(time.Now().UnixNano()&0x7fffffff))
+	if err != nil {
+		c.say("Ward cannot draw the codes: " + err.Error())
+		return
+	}
+	c.sheetPages = pages
+	box := container.NewVBox()
+	for _, p := range pages {
+		img := canvas.NewImageFromImage(p)
+		img.FillMode = canvas.ImageFillContain
+		img.SetMinSize(fyne.NewSize(400, 400*float32(p.Bounds().Dy())/float32(p.Bounds().Dx())))
+		box.Add(img)
+	}
+	_, left := sheet.Codes(accounts, 0)
+	note := "Scan the codes with your phone. Anyone who sees them can make your codes."
+	if len(left) > 0 {
+		note += fmt.Sprintf(" %d accounts are not in the Google Authenticator codes (it takes SHA1, 6 digits, 30 s only); scan their own codes.", len(left))
+	}
+	var d dialog.Dialog
+	save := widget.NewButtonWithIcon("Save as PDF or PNG…", theme.DocumentSaveIcon(), func() { d.Hide(); c.saveSheet(accounts) })
+	d = dialog.NewCustom("Move to a phone", "Close", container.NewBorder(wrapped(note), save, nil, nil,
+		container.NewVScroll(box)), c.u.win)
+	d.Resize(fyne.NewSize(440, 560))
+	d.Show()
+}
+
+// saveSheet writes the QR sheet where the user chooses.
+func (c *codesView) saveSheet(accounts []vault.Account) {
 	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil || w == nil {
 			return
 		}
 		path := w.URI().Path()
 		w.Close()
-		accounts := c.u.vault.Accounts()
 		c.u.cfg.Go(func() {
 			err := writeSheet(accounts, path)
 			fyne.Do(func() {

@@ -54,6 +54,8 @@ type codesView struct {
 	FixClock    *widget.Button
 	clockBanner *fyne.Container
 
+	sheetPages []*image.RGBA // the QR sheet on show, for tests
+
 	manual *manualForm           // the open "enter the key" form, for tests
 	pick   *pickList             // the open list of accounts found
 	dup    *dialog.ConfirmDialog // the open "update or skip" question

@@ -60,6 +60,14 @@ func steamURL(item string) func(a *vault.Account) {
 	}
 }
 
+// groupAsTag: an Aegis v2 group ("group1" on Deno and Airbnb) becomes a tag.
+func groupAsTag(t *testing.T, a vault.Account) {
+	want := a.Issuer == "Deno" || a.Issuer == "Airbnb"
+	if got := slices.Contains(a.Tags, "group1"); got != want {
+		t.Errorf("%s: tags %q", a.Issuer, a.Tags)
+	}
+}
+
 // google: Google Authenticator knows SHA1, 6 digits, 30 s only.
 func google(a *vault.Account) {
 	a.Algorithm, a.Digits = vault.SHA1, 6
@@ -138,6 +146,7 @@ func TestPlainFormats(t *testing.T) {
 		{file: "plain.txt", format: "otpauth", issuers: allSeven},
 		{file: "ente_auth.txt", format: "otpauth", issuers: allSeven},
 		{file: "aegis_plain.json", format: "aegis", issuers: allSeven},
+		{file: "aegis_plain_grouped_v2.json", format: "aegis", issuers: allSeven, check: groupAsTag},
 		{file: "andotp_plain.json", format: "andotp", issuers: allSeven},
 		{file: "2fas_authenticator.json", format: "2fas", issuers: noSteam, adjust: schema1},
 		{file: "2fas_authenticator_plain.2fas", format: "2fas", issuers: []string{"Deno", "Airbnb", "Issuu", "WWE"}, adjust: schema2},
