@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/wardauth/ward/vault"
@@ -110,36 +109,9 @@ func (c *cli) cmdExport(args []string) error {
 func (c *cli) exportSheet(accounts []vault.Account, out string) error {
 	var id [4]byte
 	rand.Read(id[:])
-	pages, err := sheet.Pages(accounts, int32(binary.BigEndian.Uint32(id[:])&0x7fffffff))
+	files, err := sheet.Write(accounts, out, int32(binary.BigEndian.Uint32(id[:])&0x7fffffff))
 	if err != nil {
 		return err
-	}
-	var files []string
-	if strings.EqualFold(filepath.Ext(out), ".pdf") {
-		data, err := sheet.PDF(pages)
-		if err != nil {
-			return err
-		}
-		if err := vault.WriteFileAtomic(out, data); err != nil {
-			return err
-		}
-		files = append(files, out)
-	} else {
-		base := strings.TrimSuffix(out, filepath.Ext(out))
-		for i, p := range pages {
-			name := out
-			if i > 0 {
-				name = fmt.Sprintf("%s-%d.png", base, i+1)
-			}
-			data, err := sheet.PNG(p)
-			if err != nil {
-				return err
-			}
-			if err := vault.WriteFileAtomic(name, data); err != nil {
-				return err
-			}
-			files = append(files, name)
-		}
 	}
 	links, left := sheet.Codes(accounts, 0)
 	fmt.Fprintf(c.stdout, "wrote %s: %d transfer codes for Google Authenticator, %d account codes\n",

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -176,36 +175,6 @@ func readAll(r fyne.URIReadCloser) ([]byte, error) {
 	return data, err
 }
 
-// writeSheet writes the QR sheet as a PDF, or PNG pages for a .png name.
-func writeSheet(accounts []vault.Account, path string) error {
-	pages, err := sheet.Pages(accounts, int32(time.Now().UnixNano()&0x7fffffff))
-	if err != nil {
-		return err
-	}
-	if strings.EqualFold(filepath.Ext(path), ".png") {
-		base := strings.TrimSuffix(path, filepath.Ext(path))
-		for i, p := range pages {
-			name := path
-			if i > 0 {
-				name = fmt.Sprintf("%s-%d.png", base, i+1)
-			}
-			data, err := sheet.PNG(p)
-			if err != nil {
-				return err
-			}
-			if err := vault.WriteFileAtomic(name, data); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	data, err := sheet.PDF(pages)
-	if err != nil {
-		return err
-	}
-	return vault.WriteFileAtomic(path, data)
-}
-
 // autoBackup copies the vault into the backup folder after a change, off the UI
 // thread; a failure is said, never silent.
 func (c *codesView) autoBackup() {
@@ -341,7 +310,7 @@ func (c *codesView) saveSheet(accounts []vault.Account) {
 		path := w.URI().Path()
 		w.Close()
 		c.u.cfg.Go(func() {
-			err := writeSheet(accounts, path)
+			_, err := sheet.Write(accounts, path, int32(time.Now().UnixNano()&0x7fffffff))
 			fyne.Do(func() {
 				if err != nil {
 					c.say("The sheet could not be written: " + err.Error())

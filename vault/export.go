@@ -103,12 +103,9 @@ func ReadVaultFile(data []byte, passphrase string) ([]Account, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, err := unwrapIdentity(h.Wrapped, passphrase)
+	id, err := identityFor(h, passphrase)
 	if err != nil {
 		return nil, err
-	}
-	if id.Recipient().String() != h.Recipient {
-		return nil, corruptf("the wrapped key does not match the accounts")
 	}
 	doc, err := open(payload, id)
 	if err != nil {

@@ -130,6 +130,15 @@ func OpenWithPassphrase(path, passphrase string) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
+	id, err := identityFor(h, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	return load(path, h, payload, id)
+}
+
+// identityFor unwraps a vault's key with its recovery passphrase.
+func identityFor(h header, passphrase string) (*age.X25519Identity, error) {
 	id, err := unwrapIdentity(h.Wrapped, passphrase)
 	if err != nil {
 		return nil, err
@@ -137,7 +146,7 @@ func OpenWithPassphrase(path, passphrase string) (*Vault, error) {
 	if id.Recipient().String() != h.Recipient {
 		return nil, corruptf("the wrapped key does not match the accounts")
 	}
-	return load(path, h, payload, id)
+	return id, nil
 }
 
 func load(path string, h header, payload []byte, id *age.X25519Identity) (*Vault, error) {

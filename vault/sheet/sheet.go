@@ -12,6 +12,8 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"path/filepath"
+	"strings"
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
@@ -212,4 +214,37 @@ func PDF(pages []*image.RGBA) ([]byte, error) {
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref)
 	return b.Bytes(), nil
+}
+
+// Write draws the accounts' sheet and writes it to path: a PDF, or for a .png name
+// PNG pages (path, then NAME-2.png, ...). It returns the files written.
+func Write(accounts []vault.Account, path string, id int32) ([]string, error) {
+	pages, err := Pages(accounts, id)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(filepath.Ext(path), ".png") {
+		data, err := PDF(pages)
+		if err != nil {
+			return nil, err
+		}
+		return []string{path}, vault.WriteFileAtomic(path, data)
+	}
+	var files []string
+	base := strings.TrimSuffix(path, filepath.Ext(path))
+	for i, p := range pages {
+		name := path
+		if i > 0 {
+			name = fmt.Sprintf("%s-%d.png", base, i+1)
+		}
+		data, err := PNG(p)
+		if err != nil {
+			return files, err
+		}
+		if err := vault.WriteFileAtomic(name, data); err != nil {
+			return files, err
+		}
+		files = append(files, name)
+	}
+	return files, nil
 }
