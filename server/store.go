@@ -55,6 +55,12 @@ CREATE TABLE IF NOT EXISTS backup_codes (
 	used INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (user_id, hash)
 );
+CREATE TABLE IF NOT EXISTS sessions (
+	hash TEXT PRIMARY KEY,
+	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	full INTEGER NOT NULL DEFAULT 0,
+	expires INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
 	id INTEGER PRIMARY KEY,
 	at INTEGER NOT NULL,
@@ -250,4 +256,51 @@ func (s *Store) AuditCount(ctx context.Context, event string) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit WHERE event = $1`, event).Scan(&n)
 	return n, err
+}
+
+// Session is a signed-in (or half signed-in: password only) browser or client.
+type Session struct {
+	UserID int64
+	Full   bool // password and, if enrolled, a code
+}
+
+// CreateSession stores a session by the hash of its token.
+func (s *Store) CreateSession(ctx context.Context, hash string, userID int64, full bool, expires time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, $3, $4)`,
+		hash, userID, full, expires.Unix())
+	return err
+}
+
+// SessionByHash returns an unexpired session.
+func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (Session, bool, error) {
+	var se Session
+	var expires int64
+	err := s.db.QueryRowContext(ctx, `SELECT user_id, full, expires FROM sessions WHERE hash = $1`, hash).Scan(&se.UserID, &se.Full, &expires)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && now.Unix() >= expires {
+		return se, false, nil
+	}
+	return se, err == nil, err
+}
+
+// CompleteSession marks a half signed-in session as fully signed in.
+func (s *Store) CompleteSession(ctx context.Context, hash string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET full = 1 WHERE hash = $1`, hash)
+	return err
+}
+
+// DeleteSession signs a session out.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
+	return err
+}
+
+// UserByID returns a user, or ErrNoUser.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	var u User
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, email, password_hash, admin, mfa, secret_enc, last_step FROM users WHERE id = $1`, id).
+		Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.MFA, &u.SecretEnc, &u.LastStep)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrNoUser
+	}
+	return u, err
 }

@@ -1,0 +1,404 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"image/png"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/wardauth/ward/server/auth"
+	"github.com/wardauth/ward/vault"
+)
+
+// Config is the server's policy.
+type Config struct {
+	Issuer        string        // the name authenticator apps show
+	Skew          int           // steps accepted each side, 0 to auth.MaxSkew
+	Policy        auth.Policy   // attempts and lockout
+	BackupCodes   int           // codes per set
+	SecureCookies bool          // the base URL is https
+	Session       time.Duration // how long a sign-in lasts
+	Now           func() time.Time
+	Log           *slog.Logger
+}
+
+// Server is the enrollment server's logic behind its HTTP API.
+type Server struct {
+	cfg    Config
+	store  *Store
+	keys   *Keys
+	hasher *auth.Hasher
+	dummy  string // a hash to check against for unknown users, so timing says nothing
+}
+
+// New returns a server over a store and its keys.
+func New(cfg Config, store *Store, keys *Keys) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = "Ward"
+	}
+	if cfg.Policy.MaxAttempts == 0 {
+		cfg.Policy = auth.DefaultPolicy
+	}
+	if cfg.BackupCodes == 0 {
+		cfg.BackupCodes = 10
+	}
+	if cfg.Session == 0 {
+		cfg.Session = 12 * time.Hour
+	}
+	s := &Server{cfg: cfg, store: store, keys: keys, hasher: auth.NewHasher(4)}
+	var err error
+	s.dummy, err = s.hasher.Hash(context.Background(), "no user has this password")
+	return s, err
+}
+
+// HashPassword hashes a password for a new user.
+func (s *Server) HashPassword(ctx context.Context, password string) (string, error) {
+	return s.hasher.Hash(ctx, password)
+}
+
+// Handler is the HTTP API, behind cross-origin protection.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("POST /api/v1/login", s.login)
+	mux.HandleFunc("POST /api/v1/login/code", s.loginCode)
+	mux.HandleFunc("GET /api/v1/me", s.me)
+	mux.HandleFunc("POST /api/v1/enroll", s.enroll)
+	mux.HandleFunc("POST /api/v1/enroll/confirm", s.enrollConfirm)
+	mux.HandleFunc("POST /api/v1/logout", s.logout)
+	return http.NewCrossOriginProtection().Handler(securityHeaders(mux))
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// The one sentence for every wrong password, user or code: it tells nothing.
+const wrongCredentials = "The username, password or code is wrong."
+
+const cookieName = "ward_session"
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		fail(w, http.StatusBadRequest, "The request is not the JSON this call takes.")
+		return false
+	}
+	return true
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) locked(w http.ResponseWriter, left time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(left.Seconds())+1))
+	fail(w, http.StatusTooManyRequests, "Too many failed attempts: this account is locked for a while. Try again later.")
+}
+
+func (s *Server) internal(w http.ResponseWriter, err error) {
+	s.cfg.Log.Error("request failed", "err", err)
+	fail(w, http.StatusInternalServerError, "Something went wrong on the server; try again.")
+}
+
+// newSession creates a session and sets its cookie.
+func (s *Server) newSession(w http.ResponseWriter, r *http.Request, userID int64, full bool) error {
+	token := rand.Text()
+	if err := s.store.CreateSession(r.Context(), s.keys.MAC(token), userID, full, s.cfg.Now().Add(s.cfg.Session)); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies, MaxAge: int(s.cfg.Session.Seconds())})
+	return nil
+}
+
+// session returns the request's session (by its cookie's MAC), if any.
+func (s *Server) session(r *http.Request) (Session, string, bool) {
+	c, err := r.Cookie(cookieName)
+	if err != nil || c.Value == "" {
+		return Session{}, "", false
+	}
+	h := s.keys.MAC(c.Value)
+	se, ok, err := s.store.SessionByHash(r.Context(), h, s.cfg.Now())
+	if err != nil || !ok {
+		return Session{}, "", false
+	}
+	return se, h, true
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Username, Password string }
+	if !readJSON(w, r, &req) {
+		return
+	}
+	ctx, now, addr := r.Context(), s.cfg.Now(), clientAddr(r)
+	u, err := s.store.UserByName(ctx, req.Username)
+	if errors.Is(err, ErrNoUser) {
+		s.hasher.Check(ctx, req.Password, s.dummy) // the same time as a real check
+		s.store.Audit(ctx, now, 0, "login_failed", addr, "unknown user")
+		fail(w, http.StatusUnauthorized, wrongCredentials)
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	ok, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if !ok {
+		s.store.Audit(ctx, now, u.ID, "locked", addr, "")
+		s.locked(w, left)
+		return
+	}
+	match, err := s.hasher.Check(ctx, req.Password, u.PasswordHash)
+	if errors.Is(err, auth.ErrBusy) {
+		fail(w, http.StatusServiceUnavailable, auth.ErrBusy.Error())
+		return
+	}
+	if !match {
+		s.store.Audit(ctx, now, u.ID, "login_failed", addr, "password")
+		fail(w, http.StatusUnauthorized, wrongCredentials)
+		return
+	}
+	// The password alone ends nothing: the failures are cleared only when the
+	// sign-in is complete, so a known password does not reset the code budget.
+	next := "code"
+	if !u.MFA {
+		next = "enroll"
+		s.store.EndAttempt(ctx, u.ID, true)
+		s.store.Audit(ctx, now, u.ID, "login", addr, "password only: not enrolled")
+	}
+	if err := s.newSession(w, r, u.ID, !u.MFA); err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"next": next})
+}
+
+func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Code     string `json:"code"`
+		Remember bool   `json:"remember"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	ctx, now, addr := r.Context(), s.cfg.Now(), clientAddr(r)
+	se, hash, ok := s.session(r)
+	if !ok {
+		fail(w, http.StatusUnauthorized, "Sign in with your username and password first.")
+		return
+	}
+	if se.Full {
+		writeJSON(w, http.StatusOK, map[string]string{"next": "done"})
+		return
+	}
+	u, err := s.store.UserByID(ctx, se.UserID)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if !allowed {
+		s.store.DeleteSession(ctx, hash) // a locked half sign-in starts over
+		http.SetCookie(w, &http.Cookie{Name: cookieName, Path: "/", MaxAge: -1})
+		s.store.Audit(ctx, now, u.ID, "locked", addr, "")
+		s.locked(w, left)
+		return
+	}
+	good, how, err := s.checkCode(ctx, u, req.Code, now)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if !good {
+		s.store.Audit(ctx, now, u.ID, "login_failed", addr, "code")
+		fail(w, http.StatusUnauthorized, wrongCredentials)
+		return
+	}
+	s.store.EndAttempt(ctx, u.ID, true)
+	s.store.CompleteSession(ctx, hash)
+	s.store.Audit(ctx, now, u.ID, "login", addr, how)
+	writeJSON(w, http.StatusOK, map[string]string{"next": "done"})
+}
+
+// checkCode accepts a current TOTP code (each step once) or an unused backup code.
+func (s *Server) checkCode(ctx context.Context, u User, code string, now time.Time) (bool, string, error) {
+	if auth.LooksLikeBackupCode(code) {
+		ok, err := s.store.UseBackupCode(ctx, u.ID, auth.HashBackupCode(s.keys.hmac, code))
+		return ok, "backup code", err
+	}
+	secret, err := s.keys.Open(u.SecretEnc)
+	if err != nil {
+		return false, "", err
+	}
+	step, ok := auth.Verify(secret, code, now, s.cfg.Skew, u.LastStep)
+	if !ok {
+		return false, "", nil
+	}
+	used, err := s.store.UseStep(ctx, u.ID, step) // atomic: a parallel twin loses here
+	return used, "code", err
+}
+
+// fullUser returns the fully signed-in user of the request.
+func (s *Server) fullUser(w http.ResponseWriter, r *http.Request) (User, bool) {
+	se, _, ok := s.session(r)
+	if !ok || !se.Full {
+		fail(w, http.StatusUnauthorized, "Sign in first.")
+		return User{}, false
+	}
+	u, err := s.store.UserByID(r.Context(), se.UserID)
+	if err != nil {
+		s.internal(w, err)
+		return User{}, false
+	}
+	return u, true
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.fullUser(w, r)
+	if !ok {
+		return
+	}
+	left, err := s.store.BackupCodesLeft(r.Context(), u.ID)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"username": u.Name, "admin": u.Admin, "mfa_enabled": u.MFA, "backup_codes_left": left})
+}
+
+func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.fullUser(w, r)
+	if !ok {
+		return
+	}
+	if u.MFA {
+		fail(w, http.StatusConflict, "Two-factor sign-in is already on; turn it off first to enroll again.")
+		return
+	}
+	secret := make([]byte, 20)
+	rand.Read(secret)
+	if err := s.store.SetPending(r.Context(), u.ID, s.keys.Seal(secret), s.cfg.Now().Add(10*time.Minute)); err != nil {
+		s.internal(w, err)
+		return
+	}
+	a := vault.Account{Type: vault.TOTP, Issuer: s.cfg.Issuer, Name: u.Name, Secret: secret,
+		Algorithm: vault.SHA1, Digits: auth.Digits, Period: auth.Period}
+	link := a.URI()
+	qr, err := qrPNG(link)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"secret": a.Secret.Base32(), "otpauth": link,
+		"qr_png": base64.StdEncoding.EncodeToString(qr)})
+}
+
+func (s *Server) enrollConfirm(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	u, ok := s.fullUser(w, r)
+	if !ok {
+		return
+	}
+	ctx, now := r.Context(), s.cfg.Now()
+	sealed, err := s.store.Pending(ctx, u.ID, now)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if sealed == nil {
+		fail(w, http.StatusBadRequest, "There is no enrollment to confirm, or it expired after 10 minutes: start again.")
+		return
+	}
+	secret, err := s.keys.Open(sealed)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	step, good := auth.Verify(secret, req.Code, now, s.cfg.Skew, -1)
+	if !good {
+		fail(w, http.StatusUnauthorized, "That code does not match. Check the time on your phone and type the current code.")
+		return
+	}
+	codes := auth.NewBackupCodes(s.cfg.BackupCodes)
+	hashes := make([]string, len(codes))
+	for i, c := range codes {
+		hashes[i] = auth.HashBackupCode(s.keys.hmac, c)
+	}
+	if err := s.store.ConfirmEnrollment(ctx, u.ID, sealed, step, hashes); err != nil {
+		s.internal(w, err)
+		return
+	}
+	s.store.Audit(ctx, now, u.ID, "enrolled", clientAddr(r), "")
+	writeJSON(w, http.StatusOK, map[string][]string{"backup_codes": codes})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if _, hash, ok := s.session(r); ok {
+		s.store.DeleteSession(r.Context(), hash)
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Path: "/", MaxAge: -1})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// qrPNG renders a link as a QR code PNG, made here: no outside service sees it.
+func qrPNG(text string) ([]byte, error) {
+	hints := map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_MARGIN: 4, gozxing.EncodeHintType_ERROR_CORRECTION: "M"}
+	m, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, 264, 264, hints)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	err = png.Encode(&b, m)
+	return b.Bytes(), err
+}

@@ -1,0 +1,296 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"image/png"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wardauth/ward/vault"
+)
+
+// clock is a settable fake clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type env struct {
+	t     *testing.T
+	srv   *Server
+	store *Store
+	ts    *httptest.Server
+	clk   *clock
+	dir   string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := OpenSQLite(filepath.Join(dir, "ward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := LoadKeys(filepath.Join(dir, "server.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Unix(1_763_900_000, 0)}
+	srv, err := New(Config{Skew: 1, Now: clk.now}, store, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { ts.Close(); store.Close() })
+	hash, _ := srv.HashPassword(context.Background(), "alice password")
+	store.CreateUser(context.Background(), "alice", "", hash, false, clk.now())
+	return &env{t: t, srv: srv, store: store, ts: ts, clk: clk, dir: dir}
+}
+
+// client is a browser-like client with its own cookies.
+func (e *env) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}
+
+func (e *env) call(c *http.Client, path string, body any) (int, map[string]any) {
+	e.t.Helper()
+	var r *http.Response
+	var err error
+	if body == nil && path == "/api/v1/me" {
+		r, err = c.Get(e.ts.URL + path)
+	} else {
+		b, _ := json.Marshal(body)
+		r, err = c.Post(e.ts.URL+path, "application/json", bytes.NewReader(b))
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var out map[string]any
+	json.NewDecoder(r.Body).Decode(&out)
+	if r.StatusCode == http.StatusTooManyRequests && r.Header.Get("Retry-After") == "" {
+		e.t.Error("429 without Retry-After")
+	}
+	return r.StatusCode, out
+}
+
+func codeNow(secret string, t time.Time) string {
+	sec, _ := vault.ParseSecret(secret)
+	a := vault.Account{Type: vault.TOTP, Secret: sec, Algorithm: vault.SHA1, Digits: 6, Period: 30}
+	c, _ := a.Code(t)
+	return c
+}
+
+// enroll signs alice in and enrolls her; it returns her secret and backup codes.
+func (e *env) enroll(c *http.Client) (string, []string) {
+	e.t.Helper()
+	if st, out := e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"}); st != 200 || out["next"] != "enroll" {
+		e.t.Fatalf("login: %d %v", st, out)
+	}
+	st, out := e.call(c, "/api/v1/enroll", map[string]string{})
+	if st != 200 {
+		e.t.Fatalf("enroll: %d %v", st, out)
+	}
+	secret := out["secret"].(string)
+	if !strings.Contains(out["otpauth"].(string), "secret="+secret) {
+		e.t.Fatal("the otpauth link lacks the secret")
+	}
+	qr, _ := base64.StdEncoding.DecodeString(out["qr_png"].(string))
+	if _, err := png.Decode(bytes.NewReader(qr)); err != nil {
+		e.t.Fatalf("the QR code is not a PNG: %v", err)
+	}
+	st, out = e.call(c, "/api/v1/enroll/confirm", map[string]string{"code": codeNow(secret, e.clk.now())})
+	if st != 200 {
+		e.t.Fatalf("confirm: %d %v", st, out)
+	}
+	var codes []string
+	for _, c := range out["backup_codes"].([]any) {
+		codes = append(codes, c.(string))
+	}
+	return secret, codes
+}
+
+func TestEnrollAndSignIn(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	secret, codes := e.enroll(c)
+	if len(codes) != 10 {
+		t.Fatalf("%d backup codes", len(codes))
+	}
+	st, me := e.call(c, "/api/v1/me", nil)
+	if st != 200 || me["mfa_enabled"] != true || me["backup_codes_left"].(float64) != 10 {
+		t.Fatalf("me: %d %v", st, me)
+	}
+	e.call(c, "/api/v1/logout", map[string]string{})
+	if st, _ := e.call(c, "/api/v1/me", nil); st != 401 {
+		t.Fatalf("me after logout: %d", st)
+	}
+
+	// Password, then a code of the next step (the confirming one was used).
+	e.clk.add(30 * time.Second)
+	if st, out := e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"}); out["next"] != "code" {
+		t.Fatalf("login: %d %v", st, out)
+	}
+	if st, _ := e.call(c, "/api/v1/me", nil); st != 401 {
+		t.Fatal("a half sign-in reaches /me")
+	}
+	code := codeNow(secret, e.clk.now())
+	if st, out := e.call(c, "/api/v1/login/code", map[string]any{"code": code}); st != 200 || out["next"] != "done" {
+		t.Fatalf("code: %d %v", st, out)
+	}
+	// The same code again (another sign-in): refused, replay.
+	c2 := e.client()
+	e.call(c2, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+	if st, out := e.call(c2, "/api/v1/login/code", map[string]any{"code": code}); st != 401 || out["error"] != wrongCredentials {
+		t.Fatalf("replayed code: %d %v", st, out)
+	}
+	// A backup code works once.
+	if st, _ := e.call(c2, "/api/v1/login/code", map[string]any{"code": strings.ToLower(codes[0])}); st != 200 {
+		t.Fatalf("backup code: %d", st)
+	}
+	c3 := e.client()
+	e.call(c3, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+	if st, _ := e.call(c3, "/api/v1/login/code", map[string]any{"code": codes[0]}); st != 401 {
+		t.Fatal("a backup code worked twice")
+	}
+	if _, me := e.call(c2, "/api/v1/me", nil); me["backup_codes_left"].(float64) != 9 {
+		t.Fatalf("codes left %v", me["backup_codes_left"])
+	}
+}
+
+// Wrong user and wrong password get the same sentence; after 5 failures the
+// account locks (429, Retry-After), password and code alike.
+func TestLockout(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	st1, out1 := e.call(c, "/api/v1/login", map[string]string{"username": "nobody", "password": "x"})
+	st2, out2 := e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "x"})
+	if st1 != 401 || st2 != 401 || out1["error"] != out2["error"] {
+		t.Fatalf("unknown user %d %v, wrong password %d %v", st1, out1, st2, out2)
+	}
+	for range 4 {
+		e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "x"})
+	}
+	if st, _ := e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"}); st != 429 {
+		t.Fatalf("the right password during a lockout: %d", st)
+	}
+	e.clk.add(16 * time.Minute)
+	if st, _ := e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"}); st != 200 {
+		t.Fatalf("after the lockout: %d", st)
+	}
+	if n, _ := e.store.AuditCount(context.Background(), "login_failed"); n != 6 {
+		t.Errorf("%d failures audited, want 6", n)
+	}
+}
+
+// 50 parallel requests with one valid code get exactly one success.
+func TestParallelCode(t *testing.T) {
+	e := newEnv(t)
+	// Each of the 50 sign-ins below spends an attempt until its code: a budget
+	// large enough that only the replay check can refuse them.
+	e.srv.cfg.Policy.MaxAttempts = 1000
+	secret, _ := e.enroll(e.client())
+	e.clk.add(30 * time.Second)
+	code := codeNow(secret, e.clk.now())
+	var clients []*http.Client
+	for range 50 {
+		c := e.client()
+		e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+		clients = append(clients, c)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Go(func() {
+			if st, _ := e.call(c, "/api/v1/login/code", map[string]any{"code": code}); st == 200 {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d sign-ins with one code", wins.Load())
+	}
+}
+
+func TestEnrollmentExpires(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+	_, out := e.call(c, "/api/v1/enroll", map[string]string{})
+	secret := out["secret"].(string)
+	e.clk.add(11 * time.Minute)
+	if st, out := e.call(c, "/api/v1/enroll/confirm", map[string]string{"code": codeNow(secret, e.clk.now())}); st != 400 {
+		t.Fatalf("confirming after 11 minutes: %d %v", st, out)
+	}
+	if _, me := e.call(c, "/api/v1/me", nil); me["mfa_enabled"] != false {
+		t.Fatal("an expired enrollment turned 2FA on")
+	}
+}
+
+// The database holds no TOTP secret in a readable form.
+func TestNoSecretInDatabase(t *testing.T) {
+	e := newEnv(t)
+	secret, _ := e.enroll(e.client())
+	raw, _ := vault.ParseSecret(secret)
+	var data []byte
+	for _, f := range []string{"ward.db", "ward.db-wal"} {
+		b, _ := os.ReadFile(filepath.Join(e.dir, f))
+		data = append(data, b...)
+	}
+	if len(data) == 0 {
+		t.Fatal("no database file")
+	}
+	if bytes.Contains(data, []byte(secret)) || bytes.Contains(data, raw) || bytes.Contains(bytes.ToLower(data), []byte(strings.ToLower(secret))) {
+		t.Fatal("the secret is readable in the database")
+	}
+}
+
+func TestHostileRequests(t *testing.T) {
+	e := newEnv(t)
+	for name, body := range map[string]string{"not json": "{{{", "huge": `{"username":"` + strings.Repeat("a", 20000) + `"}`} {
+		r, err := http.Post(e.ts.URL+"/api/v1/login", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]string
+		json.NewDecoder(r.Body).Decode(&out)
+		r.Body.Close()
+		if r.StatusCode != 400 || out["error"] == "" {
+			t.Errorf("%s: %d %v", name, r.StatusCode, out)
+		}
+	}
+	// A cross-origin browser request is refused.
+	req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/login", strings.NewReader(`{}`))
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST: %d", r.StatusCode)
+	}
+	if r.Header.Get("Content-Security-Policy") == "" && r.StatusCode != 403 {
+		t.Error("no CSP")
+	}
+}
