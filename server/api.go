@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
@@ -83,6 +84,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/enroll", s.enroll)
 	mux.HandleFunc("POST /api/v1/enroll/confirm", s.enrollConfirm)
 	mux.HandleFunc("POST /api/v1/logout", s.logout)
+	mux.HandleFunc("POST /api/v1/backup-codes", s.regenerateCodes)
+	mux.HandleFunc("POST /api/v1/2fa/disable", s.disable)
+	mux.HandleFunc("POST /api/v1/verify", s.verify)
 	return http.NewCrossOriginProtection().Handler(securityHeaders(mux))
 }
 
@@ -401,4 +405,134 @@ func qrPNG(text string) ([]byte, error) {
 	var b bytes.Buffer
 	err = png.Encode(&b, m)
 	return b.Bytes(), err
+}
+
+// codeGate checks a current code (or backup code) of the signed-in user, within the
+// attempt budget, for the calls that need one; it writes the refusal itself.
+func (s *Server) codeGate(w http.ResponseWriter, r *http.Request, u User, code string) bool {
+	ctx, now := r.Context(), s.cfg.Now()
+	if !u.MFA {
+		fail(w, http.StatusConflict, "Two-factor sign-in is not on.")
+		return false
+	}
+	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
+	if err != nil {
+		s.internal(w, err)
+		return false
+	}
+	if !allowed {
+		s.locked(w, left)
+		return false
+	}
+	good, _, err := s.checkCode(ctx, u, code, now)
+	if err != nil {
+		s.internal(w, err)
+		return false
+	}
+	if !good {
+		s.store.Audit(ctx, now, u.ID, "code_failed", clientAddr(r), r.URL.Path)
+		fail(w, http.StatusUnauthorized, "That code is wrong or was already used.")
+		return false
+	}
+	s.store.EndAttempt(ctx, u.ID, true)
+	return true
+}
+
+func (s *Server) regenerateCodes(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	u, ok := s.fullUser(w, r)
+	if !ok || !s.codeGate(w, r, u, req.Code) {
+		return
+	}
+	codes := auth.NewBackupCodes(s.cfg.BackupCodes)
+	hashes := make([]string, len(codes))
+	for i, c := range codes {
+		hashes[i] = auth.HashBackupCode(s.keys.hmac, c)
+	}
+	if err := s.store.ReplaceBackupCodes(r.Context(), u.ID, hashes); err != nil {
+		s.internal(w, err)
+		return
+	}
+	s.store.Audit(r.Context(), s.cfg.Now(), u.ID, "codes_regenerated", clientAddr(r), "")
+	writeJSON(w, http.StatusOK, map[string][]string{"backup_codes": codes})
+}
+
+func (s *Server) disable(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	u, ok := s.fullUser(w, r)
+	if !ok || !s.codeGate(w, r, u, req.Code) {
+		return
+	}
+	if err := s.store.DisableMFA(r.Context(), u.ID); err != nil {
+		s.internal(w, err)
+		return
+	}
+	s.store.Audit(r.Context(), s.cfg.Now(), u.ID, "mfa_disabled", clientAddr(r), "")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// verify lets an application (with its token) check a user's code: each step once,
+// within the user's attempt budget.
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	app, ok, err := s.store.TokenName(r.Context(), s.keys.MAC(strings.TrimSpace(token)))
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if !found || !ok {
+		fail(w, http.StatusUnauthorized, "A valid application token is needed.")
+		return
+	}
+	var req struct{ Username, Code string }
+	if !readJSON(w, r, &req) {
+		return
+	}
+	ctx, now := r.Context(), s.cfg.Now()
+	u, err := s.store.UserByName(ctx, req.Username)
+	if errors.Is(err, ErrNoUser) || err == nil && !u.MFA {
+		writeJSON(w, http.StatusOK, map[string]bool{"valid": false})
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if !allowed {
+		s.locked(w, left)
+		return
+	}
+	good, _, err := s.checkCode(ctx, u, req.Code, now)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if good {
+		s.store.EndAttempt(ctx, u.ID, true)
+		s.store.Audit(ctx, now, u.ID, "verified", clientAddr(r), app)
+	} else {
+		s.store.Audit(ctx, now, u.ID, "verify_failed", clientAddr(r), app)
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"valid": good})
+}
+
+// AddToken makes an application token for /api/v1/verify; only its MAC is kept.
+func (s *Server) AddToken(ctx context.Context, name string) (string, error) {
+	token := "ward_" + rand.Text()
+	return token, s.store.AddToken(ctx, name, s.keys.MAC(token), s.cfg.Now())
 }

@@ -294,3 +294,70 @@ func TestHostileRequests(t *testing.T) {
 		t.Error("no CSP")
 	}
 }
+
+// Regenerating needs a current code and kills the old set; disabling needs a code.
+func TestCodesAndDisable(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	secret, old := e.enroll(c)
+	if st, _ := e.call(c, "/api/v1/backup-codes", map[string]string{"code": "000000"}); st != 401 {
+		t.Fatalf("regenerate with a wrong code: %d", st)
+	}
+	e.clk.add(30 * time.Second)
+	st, out := e.call(c, "/api/v1/backup-codes", map[string]string{"code": codeNow(secret, e.clk.now())})
+	if st != 200 || len(out["backup_codes"].([]any)) != 10 {
+		t.Fatalf("regenerate: %d %v", st, out)
+	}
+	c2 := e.client()
+	e.call(c2, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+	if st, _ := e.call(c2, "/api/v1/login/code", map[string]any{"code": old[1]}); st != 401 {
+		t.Fatal("a code of the old set works")
+	}
+	if st, _ := e.call(c, "/api/v1/2fa/disable", map[string]string{}); st != 401 {
+		t.Fatal("disabled without a code")
+	}
+	e.clk.add(30 * time.Second)
+	if st, _ := e.call(c, "/api/v1/2fa/disable", map[string]string{"code": codeNow(secret, e.clk.now())}); st != 204 {
+		t.Fatalf("disable: %d", st)
+	}
+	if _, me := e.call(c, "/api/v1/me", nil); me["mfa_enabled"] != false {
+		t.Fatal("still enrolled")
+	}
+}
+
+// An application with a token checks codes; without one it is refused.
+func TestVerifyAPI(t *testing.T) {
+	e := newEnv(t)
+	secret, _ := e.enroll(e.client())
+	token, err := e.srv.AddToken(context.Background(), "intranet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(tok, user, code string) (int, map[string]any) {
+		b, _ := json.Marshal(map[string]string{"username": user, "code": code})
+		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/verify", bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var out map[string]any
+		json.NewDecoder(r.Body).Decode(&out)
+		return r.StatusCode, out
+	}
+	if st, _ := post("ward_not-a-token", "alice", "123456"); st != 401 {
+		t.Fatalf("a wrong token: %d", st)
+	}
+	e.clk.add(30 * time.Second)
+	code := codeNow(secret, e.clk.now())
+	if st, out := post(token, "alice", code); st != 200 || out["valid"] != true {
+		t.Fatalf("verify: %d %v", st, out)
+	}
+	if _, out := post(token, "alice", code); out["valid"] != false {
+		t.Fatal("a code verified twice")
+	}
+	if _, out := post(token, "nobody", code); out["valid"] != false {
+		t.Fatal("an unknown user verified")
+	}
+}

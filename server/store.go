@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS sessions (
 	full INTEGER NOT NULL DEFAULT 0,
 	expires INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS app_tokens (
+	name TEXT PRIMARY KEY,
+	hash TEXT NOT NULL UNIQUE,
+	created INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit (
 	id INTEGER PRIMARY KEY,
 	at INTEGER NOT NULL,
@@ -303,4 +308,57 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 		return u, ErrNoUser
 	}
 	return u, err
+}
+
+// AddToken stores an application token (by its MAC) under a name.
+func (s *Store) AddToken(ctx context.Context, name, hash string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO app_tokens (name, hash, created) VALUES ($1, $2, $3)`, name, hash, now.Unix())
+	if err != nil {
+		return fmt.Errorf("adding token %s: %w", name, err)
+	}
+	return nil
+}
+
+// TokenName returns the name of the application token with this MAC.
+func (s *Store) TokenName(ctx context.Context, hash string) (string, bool, error) {
+	var name string
+	err := s.db.QueryRowContext(ctx, `SELECT name FROM app_tokens WHERE hash = $1`, hash).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return name, err == nil, err
+}
+
+// Users lists every user with their enrollment state and codes left.
+func (s *Store) Users(ctx context.Context) ([]UserSummary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT u.name, u.email, u.admin, u.mfa,
+		(SELECT COUNT(*) FROM backup_codes b WHERE b.user_id = u.id AND b.used = 0) FROM users u ORDER BY u.name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []UserSummary
+	for rows.Next() {
+		var u UserSummary
+		if err := rows.Scan(&u.Name, &u.Email, &u.Admin, &u.MFA, &u.CodesLeft); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UserSummary is a user as the admin listing shows it.
+type UserSummary struct {
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	Admin     bool   `json:"admin"`
+	MFA       bool   `json:"mfa_enabled"`
+	CodesLeft int    `json:"backup_codes_left"`
+}
+
+// DeleteUserSessions signs a user out everywhere but, if given, one session.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
+	return err
 }
