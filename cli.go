@@ -52,6 +52,8 @@ Usage:
                                         unencrypted: Ward warns)
            --format qr-sheet --out FILE.png|FILE.pdf  QR codes to move to a phone
   ward rm QUERY|ID                      remove one account
+  ward serve [--addr A] [--data DIR] ...  the enrollment server (see the README)
+  ward admin add-user|users|reset-2fa|add-token ...  manage its users and tokens
   ward passwd                           change the recovery passphrase
 
 Global options (before or after the command):
@@ -68,6 +70,9 @@ Environment:
   WARD_TIME_SERVER     the SNTP server of the window's clock check (a setting, off
                        until turned on; default pool.ntp.org:123).
 `
+
+// errSilent marks an error already printed by the code that failed.
+var errSilent = errors.New("already reported")
 
 // exitError carries an exit status other than 1.
 type exitError struct {
@@ -108,7 +113,9 @@ func (c *cli) run(args []string) int {
 		return 0
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	fmt.Fprintf(c.stderr, "ward: %s\n", msg)
+	if !errors.Is(err, errSilent) {
+		fmt.Fprintf(c.stderr, "ward: %s\n", msg)
+	}
 	var ee exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -146,6 +153,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.cmdImport(rest)
 	case "export":
 		return c.cmdExport(rest)
+	case "serve", "admin":
+		return c.cmdServer(append([]string{cmd}, rest...))
 	case "help":
 		fmt.Fprintf(c.stdout, usage, defaultVaultPath(c.getenv))
 		return nil

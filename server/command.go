@@ -1,0 +1,302 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/wardauth/ward/server/auth"
+)
+
+// IO is what a command reads and writes.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// options are the flags of serve and admin, each with a WARD_SERVER_* twin.
+type options struct {
+	addr, data, db, baseURL, issuer, tlsCert, tlsKey string
+	maxAttempts, skew, rememberDays, backupCodes     int
+	lockout                                          time.Duration
+}
+
+func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
+	env := func(name, def string) string {
+		if v := getenv("WARD_SERVER_" + name); v != "" {
+			return v
+		}
+		return def
+	}
+	envInt := func(name string, def int) int {
+		var n int
+		if _, err := fmt.Sscan(env(name, fmt.Sprint(def)), &n); err != nil {
+			return def
+		}
+		return n
+	}
+	lockout, err := time.ParseDuration(env("LOCKOUT", "15m"))
+	if err != nil {
+		lockout = 15 * time.Minute
+	}
+	fs.StringVar(&o.addr, "addr", env("ADDR", "127.0.0.1:8080"), "")
+	fs.StringVar(&o.data, "data", env("DATA", defaultDataDir(getenv)), "")
+	fs.StringVar(&o.db, "db", env("DB", ""), "")
+	fs.StringVar(&o.baseURL, "base-url", env("BASE_URL", ""), "")
+	fs.StringVar(&o.issuer, "issuer", env("ISSUER", "Ward"), "")
+	fs.StringVar(&o.tlsCert, "tls-cert", env("TLS_CERT", ""), "")
+	fs.StringVar(&o.tlsKey, "tls-key", env("TLS_KEY", ""), "")
+	fs.IntVar(&o.maxAttempts, "max-attempts", envInt("MAX_ATTEMPTS", 5), "")
+	fs.DurationVar(&o.lockout, "lockout", lockout, "")
+	fs.IntVar(&o.skew, "skew", envInt("SKEW", 1), "")
+	fs.IntVar(&o.rememberDays, "remember-days", envInt("REMEMBER_DAYS", 30), "")
+	fs.IntVar(&o.backupCodes, "backup-codes", envInt("BACKUP_CODES", 10), "")
+}
+
+func defaultDataDir(getenv func(string) string) string {
+	base := getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, _ := os.UserHomeDir()
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "ward", "server")
+}
+
+// open opens the data folder: the database and the key file.
+func (o *options) open(log *slog.Logger) (*Server, *Store, error) {
+	if o.skew < 0 || o.skew > auth.MaxSkew {
+		return nil, nil, fmt.Errorf("--skew %d: give 0 to %d steps", o.skew, auth.MaxSkew)
+	}
+	if o.maxAttempts < 1 {
+		return nil, nil, fmt.Errorf("--max-attempts must be 1 or more")
+	}
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("the data folder: %w", err)
+	}
+	db := o.db
+	if db == "" {
+		db = filepath.Join(o.data, "ward.db")
+	}
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return nil, nil, errors.New("PostgreSQL comes with the team issue; use a SQLite path for --db")
+	}
+	store, err := OpenSQLite(db)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := LoadKeys(filepath.Join(o.data, "server.key"))
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	srv, err := New(Config{Issuer: o.issuer, Skew: o.skew, BackupCodes: o.backupCodes,
+		Policy:        auth.Policy{MaxAttempts: o.maxAttempts, Lockout: o.lockout},
+		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log}, store, keys)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return srv, store, nil
+}
+
+// Command runs `serve` or `admin ...` with args; it returns the exit status and
+// prints errors as one line starting "ward: ". ctx ends the server gracefully.
+func Command(ctx context.Context, args []string, std IO) int {
+	err := command(ctx, args, std)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(std.Stderr, "ward: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	return 1
+}
+
+func command(ctx context.Context, args []string, std IO) error {
+	if len(args) == 0 {
+		return errors.New("give a command: serve, or admin add-user|users|reset-2fa|add-token")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], std)
+	case "admin":
+		if len(args) < 2 {
+			return errors.New("admin needs a command: add-user, users, reset-2fa or add-token")
+		}
+		return admin(ctx, args[1], args[2:], std)
+	}
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func serve(ctx context.Context, args []string, std IO) error {
+	var o options
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o.register(fs, std.Getenv)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("serve: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(std.Stderr, nil))
+	srv, store, err := o.open(log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.addr, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Info("serving", "addr", ln.Addr().String(), "data", o.data)
+	done := make(chan error, 1)
+	go func() {
+		if o.tlsCert != "" {
+			done <- hs.ServeTLS(ln, o.tlsCert, o.tlsKey)
+		} else {
+			done <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful: finish the requests in flight (their writes included), then stop.
+	shut, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shut); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func admin(ctx context.Context, cmd string, args []string, std IO) error {
+	var o options
+	fs := flag.NewFlagSet("admin "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o.register(fs, std.Getenv)
+	isAdmin := fs.Bool("admin", false, "")
+	email := fs.String("email", "", "")
+	asJSON := fs.Bool("json", false, "")
+	var pos []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return fmt.Errorf("admin %s: %v", cmd, err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
+	srv, store, err := o.open(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	now := time.Now()
+	name := ""
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	switch cmd {
+	case "add-user":
+		if name == "" {
+			return errors.New("admin add-user needs a user name")
+		}
+		pw, err := readPassword(std, "Password for "+name+": ")
+		if err != nil {
+			return err
+		}
+		if len([]rune(pw)) < 10 {
+			return errors.New("the password must have at least 10 characters")
+		}
+		hash, err := srv.HashPassword(ctx, pw)
+		if err != nil {
+			return err
+		}
+		if _, err := store.CreateUser(ctx, name, *email, hash, *isAdmin, now); err != nil {
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return fmt.Errorf("a user %s exists already", name)
+			}
+			return err
+		}
+		store.Audit(ctx, now, 0, "user_added", "", name)
+		fmt.Fprintf(std.Stdout, "added user %s\n", name)
+	case "users":
+		users, err := store.Users(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if users == nil {
+				users = []UserSummary{}
+			}
+			return json.NewEncoder(std.Stdout).Encode(users)
+		}
+		tw := tabwriter.NewWriter(std.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tADMIN\t2FA\tBACKUP CODES LEFT")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%v\t%v\t%d\n", u.Name, u.Admin, u.MFA, u.CodesLeft)
+		}
+		return tw.Flush()
+	case "reset-2fa":
+		u, err := store.UserByName(ctx, name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := store.DisableMFA(ctx, u.ID); err != nil {
+			return err
+		}
+		store.DeleteUserSessions(ctx, u.ID, "")
+		store.Audit(ctx, now, u.ID, "mfa_reset_by_admin", "", "")
+		fmt.Fprintf(std.Stdout, "two-factor sign-in of %s is reset: they enroll again at their next sign-in\n", name)
+	case "add-token":
+		if name == "" {
+			return errors.New("admin add-token needs a name for the application")
+		}
+		token, err := srv.AddToken(ctx, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "%s\n", token)
+		fmt.Fprintf(std.Stderr, "ward: this token is shown once; Ward keeps only its hash\n")
+	default:
+		return fmt.Errorf("unknown admin command %q: add-user, users, reset-2fa or add-token", cmd)
+	}
+	return nil
+}
+
+// readPassword takes WARD_USER_PASSWORD, the terminal without echo, or a line of
+// standard input.
+func readPassword(std IO, prompt string) (string, error) {
+	if pw := std.Getenv("WARD_USER_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	if f, ok := std.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(std.Stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(std.Stderr)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(std.Stdin).ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" && err != nil {
+		return "", errors.New("no password given: type it, pipe it, or set WARD_USER_PASSWORD")
+	}
+	return line, nil
+}

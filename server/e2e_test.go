@@ -1,0 +1,116 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServerBinary builds the pure-Go server (CGO_ENABLED=0), adds a user with the
+// admin command, serves on loopback, signs in and enrolls over HTTP, and stops on
+// SIGTERM with exit status 0.
+func TestServerBinary(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ward-server")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/ward-server")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+	}
+	data := filepath.Join(dir, "data")
+	env := append(os.Environ(), "WARD_SERVER_DATA="+data)
+	add := exec.Command(bin, "admin", "add-user", "bob", "--admin")
+	add.Env = append(env, "WARD_USER_PASSWORD=bob's long password")
+	if out, err := add.CombinedOutput(); err != nil || !strings.Contains(string(out), "added user bob") {
+		t.Fatalf("add-user: %v %s", err, out)
+	}
+	again := exec.Command(bin, "admin", "add-user", "bob")
+	again.Env = append(env, "WARD_USER_PASSWORD=bob's long password")
+	if out, err := again.CombinedOutput(); err == nil || strings.TrimSpace(string(out)) != "ward: a user bob exists already" {
+		t.Fatalf("add-user twice: %v %q", err, out)
+	}
+	if info, err := os.Stat(filepath.Join(data, "server.key")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the key file: %v", err)
+	}
+
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	srv := exec.Command(bin, "serve", "--addr", addr)
+	srv.Env = env
+	var logs bytes.Buffer
+	srv.Stderr = &logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	base := "http://" + addr
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if r, err := http.Get(base + "/healthz"); err == nil {
+			r.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no /healthz: %s", logs.String())
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	post := func(path, body string) map[string]any {
+		r, err := c.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var out map[string]any
+		json.NewDecoder(r.Body).Decode(&out)
+		if r.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, r.StatusCode, out)
+		}
+		return out
+	}
+	if out := post("/api/v1/login", `{"username":"bob","password":"bob's long password"}`); out["next"] != "enroll" {
+		t.Fatalf("login: %v", out)
+	}
+	en := post("/api/v1/enroll", `{}`)
+	code := codeNow(en["secret"].(string), time.Now())
+	conf := post("/api/v1/enroll/confirm", fmt.Sprintf(`{"code":%q}`, code))
+	if len(conf["backup_codes"].([]any)) != 10 {
+		t.Fatalf("confirm: %v", conf)
+	}
+	if strings.Contains(logs.String(), en["secret"].(string)) {
+		t.Fatal("the secret is in the server's log")
+	}
+
+	users := exec.Command(bin, "admin", "users", "--json")
+	users.Env = env
+	out, err := users.Output()
+	if err != nil || !strings.Contains(string(out), `"name":"bob"`) || !strings.Contains(string(out), `"mfa_enabled":true`) {
+		t.Fatalf("admin users: %v %s", err, out)
+	}
+
+	srv.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- srv.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit 15 s after SIGTERM")
+	}
+	if !strings.Contains(logs.String(), "stopped") {
+		t.Errorf("the log does not say it stopped:\n%s", logs.String())
+	}
+}
