@@ -24,14 +24,17 @@ import (
 
 // Config is the server's policy.
 type Config struct {
-	Issuer        string        // the name authenticator apps show
-	Skew          int           // steps accepted each side, 0 to auth.MaxSkew
-	Policy        auth.Policy   // attempts and lockout
-	BackupCodes   int           // codes per set
-	SecureCookies bool          // the base URL is https
-	Session       time.Duration // how long a sign-in lasts
-	Now           func() time.Time
-	Log           *slog.Logger
+	Issuer         string        // the name authenticator apps show
+	Skew           int           // steps accepted each side, 0 to auth.MaxSkew
+	Policy         auth.Policy   // attempts and lockout
+	BackupCodes    int           // codes per set
+	SecureCookies  bool          // the base URL is https
+	Session        time.Duration // how long a sign-in lasts
+	RememberDays   int           // how long "remember this device" lasts; 0 turns it off
+	AddrFailures   int           // failed attempts allowed per client address per Lockout
+	TrustedProxies []*net.IPNet  // proxies whose X-Forwarded-For is believed
+	Now            func() time.Time
+	Log            *slog.Logger
 }
 
 // Server is the enrollment server's logic behind its HTTP API.
@@ -41,6 +44,7 @@ type Server struct {
 	keys   *Keys
 	hasher *auth.Hasher
 	dummy  string // a hash to check against for unknown users, so timing says nothing
+	addrs  *addrLimiter
 }
 
 // New returns a server over a store and its keys.
@@ -63,7 +67,11 @@ func New(cfg Config, store *Store, keys *Keys) (*Server, error) {
 	if cfg.Session == 0 {
 		cfg.Session = 12 * time.Hour
 	}
-	s := &Server{cfg: cfg, store: store, keys: keys, hasher: auth.NewHasher(4)}
+	if cfg.AddrFailures == 0 {
+		cfg.AddrFailures = 50
+	}
+	s := &Server{cfg: cfg, store: store, keys: keys, hasher: auth.NewHasher(4),
+		addrs: newAddrLimiter(cfg.AddrFailures, cfg.Policy.Lockout)}
 	var err error
 	s.dummy, err = s.hasher.Hash(context.Background(), "no user has this password")
 	return s, err
@@ -87,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/backup-codes", s.regenerateCodes)
 	mux.HandleFunc("POST /api/v1/2fa/disable", s.disable)
 	mux.HandleFunc("POST /api/v1/verify", s.verify)
+	mux.HandleFunc("POST /api/v1/password", s.changePassword)
 	return http.NewCrossOriginProtection().Handler(securityHeaders(mux))
 }
 
@@ -124,10 +133,31 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func clientAddr(r *http.Request) string {
+// clientAddr is the request's client: the connection's address, or, when the
+// connection comes from a trusted proxy, the last address X-Forwarded-For names
+// before the trusted ones.
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	trusted := func(a string) bool {
+		ip := net.ParseIP(strings.TrimSpace(a))
+		for _, n := range s.cfg.TrustedProxies {
+			if ip != nil && n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	if !trusted(host) {
+		return host
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		if h := strings.TrimSpace(hops[i]); h != "" && !trusted(h) {
+			return h
+		}
 	}
 	return host
 }
@@ -172,7 +202,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	ctx, now, addr := r.Context(), s.cfg.Now(), clientAddr(r)
+	ctx, now, addr := r.Context(), s.cfg.Now(), s.clientAddr(r)
 	u, err := s.store.UserByName(ctx, req.Username)
 	if errors.Is(err, ErrNoUser) {
 		s.hasher.Check(ctx, req.Password, s.dummy) // the same time as a real check
@@ -182,6 +212,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.internal(w, err)
+		return
+	}
+	if ok, left := s.addrs.begin(addr, now); !ok {
+		s.store.Audit(ctx, now, u.ID, "address_limited", addr, "")
+		s.locked(w, left)
 		return
 	}
 	ok, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
@@ -206,13 +241,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// The password alone ends nothing: the failures are cleared only when the
 	// sign-in is complete, so a known password does not reset the code budget.
-	next := "code"
-	if !u.MFA {
+	next, full := "code", !u.MFA
+	switch {
+	case !u.MFA:
 		next = "enroll"
-		s.store.EndAttempt(ctx, u.ID, true)
 		s.store.Audit(ctx, now, u.ID, "login", addr, "password only: not enrolled")
+	case s.rememberedDevice(r, u.ID):
+		next, full = "done", true
+		s.store.Audit(ctx, now, u.ID, "login", addr, "password and remembered device")
 	}
-	if err := s.newSession(w, r, u.ID, !u.MFA); err != nil {
+	if full {
+		s.store.EndAttempt(ctx, u.ID, true)
+		s.addrs.success(addr)
+	}
+	if err := s.newSession(w, r, u.ID, full); err != nil {
 		s.internal(w, err)
 		return
 	}
@@ -227,7 +269,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	ctx, now, addr := r.Context(), s.cfg.Now(), clientAddr(r)
+	ctx, now, addr := r.Context(), s.cfg.Now(), s.clientAddr(r)
 	se, hash, ok := s.session(r)
 	if !ok {
 		fail(w, http.StatusUnauthorized, "Sign in with your username and password first.")
@@ -240,6 +282,11 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 	u, err := s.store.UserByID(ctx, se.UserID)
 	if err != nil {
 		s.internal(w, err)
+		return
+	}
+	if ok, left := s.addrs.begin(addr, now); !ok {
+		s.store.Audit(ctx, now, u.ID, "address_limited", addr, "")
+		s.locked(w, left)
 		return
 	}
 	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
@@ -265,9 +312,78 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.store.EndAttempt(ctx, u.ID, true)
+	s.addrs.success(addr)
 	s.store.CompleteSession(ctx, hash)
+	if req.Remember && s.cfg.RememberDays > 0 {
+		token := rand.Text()
+		life := time.Duration(s.cfg.RememberDays) * 24 * time.Hour
+		if err := s.store.RememberDevice(ctx, s.keys.MAC(token), u.ID, now.Add(life)); err == nil {
+			http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: token, Path: "/", HttpOnly: true,
+				SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies, MaxAge: int(life.Seconds())})
+		}
+	}
 	s.store.Audit(ctx, now, u.ID, "login", addr, how)
 	writeJSON(w, http.StatusOK, map[string]string{"next": "done"})
+}
+
+const deviceCookie = "ward_device"
+
+// rememberedDevice reports whether the request carries a remembered device of userID.
+func (s *Server) rememberedDevice(r *http.Request, userID int64) bool {
+	c, err := r.Cookie(deviceCookie)
+	if err != nil || c.Value == "" || s.cfg.RememberDays == 0 {
+		return false
+	}
+	ok, err := s.store.DeviceRemembered(r.Context(), s.keys.MAC(c.Value), userID, s.cfg.Now())
+	return err == nil && ok
+}
+
+// changePassword needs the current password; it ends every other session and
+// forgets every remembered device.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Current string `json:"current"`
+		New     string `json:"new"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	u, ok := s.fullUser(w, r)
+	if !ok {
+		return
+	}
+	ctx, now := r.Context(), s.cfg.Now()
+	if len([]rune(req.New)) < 10 {
+		fail(w, http.StatusBadRequest, "The new password needs at least 10 characters.")
+		return
+	}
+	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if !allowed {
+		s.locked(w, left)
+		return
+	}
+	if match, err := s.hasher.Check(ctx, req.Current, u.PasswordHash); err != nil || !match {
+		s.store.Audit(ctx, now, u.ID, "password_change_failed", s.clientAddr(r), "")
+		fail(w, http.StatusUnauthorized, "The current password is wrong.")
+		return
+	}
+	hash, err := s.hasher.Hash(ctx, req.New)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	_, keep, _ := s.session(r)
+	if err := s.store.SetPassword(ctx, u.ID, hash, keep); err != nil {
+		s.internal(w, err)
+		return
+	}
+	s.store.EndAttempt(ctx, u.ID, true)
+	s.store.Audit(ctx, now, u.ID, "password_changed", s.clientAddr(r), "")
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // checkCode accepts a current TOTP code (each step once) or an unused backup code.
@@ -383,7 +499,7 @@ func (s *Server) enrollConfirm(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	s.store.Audit(ctx, now, u.ID, "enrolled", clientAddr(r), "")
+	s.store.Audit(ctx, now, u.ID, "enrolled", s.clientAddr(r), "")
 	writeJSON(w, http.StatusOK, map[string][]string{"backup_codes": codes})
 }
 
@@ -430,7 +546,7 @@ func (s *Server) codeGate(w http.ResponseWriter, r *http.Request, u User, code s
 		return false
 	}
 	if !good {
-		s.store.Audit(ctx, now, u.ID, "code_failed", clientAddr(r), r.URL.Path)
+		s.store.Audit(ctx, now, u.ID, "code_failed", s.clientAddr(r), r.URL.Path)
 		fail(w, http.StatusUnauthorized, "That code is wrong or was already used.")
 		return false
 	}
@@ -458,7 +574,7 @@ func (s *Server) regenerateCodes(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	s.store.Audit(r.Context(), s.cfg.Now(), u.ID, "codes_regenerated", clientAddr(r), "")
+	s.store.Audit(r.Context(), s.cfg.Now(), u.ID, "codes_regenerated", s.clientAddr(r), "")
 	writeJSON(w, http.StatusOK, map[string][]string{"backup_codes": codes})
 }
 
@@ -477,7 +593,7 @@ func (s *Server) disable(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	s.store.Audit(r.Context(), s.cfg.Now(), u.ID, "mfa_disabled", clientAddr(r), "")
+	s.store.Audit(r.Context(), s.cfg.Now(), u.ID, "mfa_disabled", s.clientAddr(r), "")
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -524,9 +640,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if good {
 		s.store.EndAttempt(ctx, u.ID, true)
-		s.store.Audit(ctx, now, u.ID, "verified", clientAddr(r), app)
+		s.store.Audit(ctx, now, u.ID, "verified", s.clientAddr(r), app)
 	} else {
-		s.store.Audit(ctx, now, u.ID, "verify_failed", clientAddr(r), app)
+		s.store.Audit(ctx, now, u.ID, "verify_failed", s.clientAddr(r), app)
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"valid": good})
 }

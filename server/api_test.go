@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"image/png"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -208,6 +210,7 @@ func TestParallelCode(t *testing.T) {
 	// Each of the 50 sign-ins below spends an attempt until its code: a budget
 	// large enough that only the replay check can refuse them.
 	e.srv.cfg.Policy.MaxAttempts = 1000
+	e.srv.addrs = newAddrLimiter(1000, time.Hour)
 	secret, _ := e.enroll(e.client())
 	e.clk.add(30 * time.Second)
 	code := codeNow(secret, e.clk.now())
@@ -359,5 +362,100 @@ func TestVerifyAPI(t *testing.T) {
 	}
 	if _, out := post(token, "nobody", code); out["valid"] != false {
 		t.Fatal("an unknown user verified")
+	}
+}
+
+// "Remember this device": the next sign-in on it needs the password only; changing
+// the password forgets every device and ends every other session.
+func TestRememberDeviceAndPasswordChange(t *testing.T) {
+	e := newEnv(t)
+	e.srv.cfg.RememberDays = 30
+	c := e.client()
+	secret, _ := e.enroll(c)
+	e.call(c, "/api/v1/logout", map[string]string{})
+	e.clk.add(30 * time.Second)
+	e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+	if st, _ := e.call(c, "/api/v1/login/code", map[string]any{"code": codeNow(secret, e.clk.now()), "remember": true}); st != 200 {
+		t.Fatal("code")
+	}
+	e.call(c, "/api/v1/logout", map[string]string{})
+	if _, out := e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"}); out["next"] != "done" {
+		t.Fatalf("a remembered device: next %v", out["next"])
+	}
+	other := e.client()
+	e.clk.add(30 * time.Second)
+	e.call(other, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+	e.call(other, "/api/v1/login/code", map[string]any{"code": codeNow(secret, e.clk.now())})
+	if st, _ := e.call(other, "/api/v1/me", nil); st != 200 {
+		t.Fatal("the other session is not signed in")
+	}
+	if st, _ := e.call(c, "/api/v1/password", map[string]string{"current": "wrong", "new": "a new long password"}); st != 401 {
+		t.Fatal("password changed without the current one")
+	}
+	if st, _ := e.call(c, "/api/v1/password", map[string]string{"current": "alice password", "new": "a new long password"}); st != 204 {
+		t.Fatal("password change refused")
+	}
+	if st, _ := e.call(other, "/api/v1/me", nil); st != 401 {
+		t.Fatal("the other session survived the password change")
+	}
+	if st, _ := e.call(c, "/api/v1/me", nil); st != 200 {
+		t.Fatal("the changing session was ended")
+	}
+	e.call(c, "/api/v1/logout", map[string]string{})
+	if _, out := e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "a new long password"}); out["next"] != "code" {
+		t.Fatalf("the device is still remembered after the password change: %v", out["next"])
+	}
+}
+
+// The per-address limit counts failures only, across accounts; behind a trusted
+// proxy the client's address comes from X-Forwarded-For, otherwise it is ignored.
+func TestAddressLimit(t *testing.T) {
+	e := newEnv(t)
+	e.srv.addrs = newAddrLimiter(8, 15*time.Minute)
+	ctx := context.Background()
+	for i := range 10 {
+		h, _ := e.srv.HashPassword(ctx, "pw")
+		e.store.CreateUser(ctx, fmt.Sprintf("user%d", i), "", h, false, e.clk.now())
+	}
+	post := func(user, pass, xff string) int {
+		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/login", strings.NewReader(fmt.Sprintf(`{"username":%q,"password":%q}`, user, pass)))
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	// Successes do not count: ten sign-ins from one address all pass.
+	for i := range 10 {
+		if st := post(fmt.Sprintf("user%d", i), "pw", ""); st != 200 {
+			t.Fatalf("sign-in %d: %d", i, st)
+		}
+	}
+	// Parallel wrong guesses over many accounts: at most 8 are evaluated.
+	var evaluated atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 30 {
+		wg.Go(func() {
+			if st := post(fmt.Sprintf("user%d", i%10), "wrong", ""); st == 401 {
+				evaluated.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if evaluated.Load() > 8 {
+		t.Fatalf("%d wrong guesses from one address were evaluated, limit 8", evaluated.Load())
+	}
+	// X-Forwarded-For from an untrusted peer changes nothing.
+	if st := post("user1", "pw", "203.0.113.9"); st != 429 {
+		t.Fatalf("a spoofed X-Forwarded-For escaped the limit: %d", st)
+	}
+	_, loop, _ := net.ParseCIDR("127.0.0.1/32")
+	e.srv.cfg.TrustedProxies = []*net.IPNet{loop}
+	if st := post("user1", "pw", "203.0.113.9"); st != 200 {
+		t.Fatalf("behind a trusted proxy the client address is another one: %d", st)
 	}
 }

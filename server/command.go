@@ -31,9 +31,9 @@ type IO struct {
 
 // options are the flags of serve and admin, each with a WARD_SERVER_* twin.
 type options struct {
-	addr, data, db, baseURL, issuer, tlsCert, tlsKey string
-	maxAttempts, skew, rememberDays, backupCodes     int
-	lockout                                          time.Duration
+	addr, data, db, baseURL, issuer, tlsCert, tlsKey, proxies string
+	maxAttempts, skew, rememberDays, backupCodes              int
+	lockout                                                   time.Duration
 }
 
 func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -66,6 +66,7 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&o.skew, "skew", envInt("SKEW", 1), "")
 	fs.IntVar(&o.rememberDays, "remember-days", envInt("REMEMBER_DAYS", 30), "")
 	fs.IntVar(&o.backupCodes, "backup-codes", envInt("BACKUP_CODES", 10), "")
+	fs.StringVar(&o.proxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "")
 }
 
 func defaultDataDir(getenv func(string) string) string {
@@ -104,7 +105,24 @@ func (o *options) open(log *slog.Logger) (*Server, *Store, error) {
 		store.Close()
 		return nil, nil, err
 	}
+	var proxies []*net.IPNet
+	for _, p := range strings.FieldsFunc(o.proxies, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if !strings.Contains(p, "/") {
+			if strings.Contains(p, ":") {
+				p += "/128"
+			} else {
+				p += "/32"
+			}
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			store.Close()
+			return nil, nil, fmt.Errorf("--trusted-proxies: %q is no address or CIDR range", p)
+		}
+		proxies = append(proxies, n)
+	}
 	srv, err := New(Config{Issuer: o.issuer, Skew: o.skew, BackupCodes: o.backupCodes,
+		RememberDays: o.rememberDays, TrustedProxies: proxies,
 		Policy:        auth.Policy{MaxAttempts: o.maxAttempts, Lockout: o.lockout},
 		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log}, store, keys)
 	if err != nil {

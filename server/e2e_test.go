@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func TestServerBinary(t *testing.T) {
 	ln.Close()
 	srv := exec.Command(bin, "serve", "--addr", addr)
 	srv.Env = env
-	var logs bytes.Buffer
+	var logs syncBuffer
 	srv.Stderr = &logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -114,3 +115,16 @@ func TestServerBinary(t *testing.T) {
 		t.Errorf("the log does not say it stopped:\n%s", logs.String())
 	}
 }
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS sessions (
 	full INTEGER NOT NULL DEFAULT 0,
 	expires INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS devices (
+	hash TEXT PRIMARY KEY,
+	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	expires INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS app_tokens (
 	name TEXT PRIMARY KEY,
 	hash TEXT NOT NULL UNIQUE,
@@ -361,4 +366,38 @@ type UserSummary struct {
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
 	return err
+}
+
+// RememberDevice stores a remembered device (by its token's MAC) until expires.
+func (s *Store) RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
+	return err
+}
+
+// DeviceRemembered reports whether the device with this MAC is remembered for userID.
+func (s *Store) DeviceRemembered(ctx context.Context, hash string, userID int64, now time.Time) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices WHERE hash = $1 AND user_id = $2 AND expires > $3`,
+		hash, userID, now.Unix()).Scan(&n)
+	return n == 1, err
+}
+
+// SetPassword replaces a user's password hash and ends every other session and
+// every remembered device.
+func (s *Store) SetPassword(ctx context.Context, userID int64, hash, keepSession string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE users SET password_hash = $1 WHERE id = $2`, []any{hash, userID}},
+			{`DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, []any{userID, keepSession}},
+			{`DELETE FROM devices WHERE user_id = $1`, []any{userID}},
+		} {
+			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -1,0 +1,76 @@
+package server
+
+import (
+	"sync"
+	"time"
+)
+
+// addrLimiter counts failed attempts per client address, on top of the per-account
+// budget: an address that fails too often is refused for a while, whichever
+// accounts it tries. It counts failures only, so a team behind one NAT address does
+// not lock itself out by signing in. An attempt is reserved before it is evaluated,
+// so parallel guesses cannot exceed the limit.
+type addrLimiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	m      map[string]*addrEntry
+}
+
+type addrEntry struct {
+	n     int
+	since time.Time
+}
+
+// maxAddrs bounds the limiter's memory; expired entries go first.
+const maxAddrs = 100_000
+
+func newAddrLimiter(max int, window time.Duration) *addrLimiter {
+	return &addrLimiter{max: max, window: window, m: map[string]*addrEntry{}}
+}
+
+// begin reserves an attempt for addr; false (and the time left) when the address
+// is over its limit.
+func (l *addrLimiter) begin(addr string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.m[addr]
+	if e == nil || now.Sub(e.since) >= l.window {
+		if len(l.m) >= maxAddrs {
+			l.prune(now)
+		}
+		e = &addrEntry{since: now}
+		l.m[addr] = e
+	}
+	if e.n >= l.max {
+		return false, e.since.Add(l.window).Sub(now)
+	}
+	e.n++
+	return true, 0
+}
+
+// success gives back the attempt a successful sign-in reserved.
+func (l *addrLimiter) success(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e := l.m[addr]; e != nil && e.n > 0 {
+		e.n--
+	}
+}
+
+func (l *addrLimiter) prune(now time.Time) {
+	for a, e := range l.m {
+		if now.Sub(e.since) >= l.window {
+			delete(l.m, a)
+		}
+	}
+	if len(l.m) >= maxAddrs { // all live: forget the oldest half, crudely
+		n := 0
+		for a := range l.m {
+			delete(l.m, a)
+			if n++; n > maxAddrs/2 {
+				break
+			}
+		}
+	}
+}
