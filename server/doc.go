@@ -1,9 +1,39 @@
-// Package server is Ward's enrollment server (`ward serve`): team members enroll
-// their authenticator, sign in with password and code, and admins require 2FA.
-// SQLite by default, PostgreSQL when several instances share a database.
+// Package server is Ward's enrollment server (`ward serve`, or the pure-Go
+// `ward-server`): team members enroll their authenticator, sign in with password
+// and code, and admins manage users. One binary, one data folder: a SQLite database
+// and a key file.
 //
-// It is being built by the server issue. So far: package auth, the security core
-// without HTTP or storage (TOTP with skew and replay protection, backup codes,
-// argon2id with a concurrency bound, the lockout policy). Its security model will be
-// written here as the HTTP layer lands.
+// # Security model
+//
+// Passwords are argon2id hashes (64 MiB, 3 passes), at most four computed at once,
+// so a burst of sign-ins cannot exhaust memory; an unknown user costs the same
+// hash as a known one. TOTP secrets are sealed with AES-256-GCM under a key derived
+// from the server key file (32 random bytes, mode 0600, made on first run); backup
+// codes, session, device and application tokens are stored as HMAC-SHA256 under it,
+// so the database alone opens nothing and tests nothing.
+//
+// Every sign-in is password, then a code (or a single-use backup code), unless the
+// device was remembered. A code's time step is accepted at most once per user and
+// only if later than the last one used (RFC 6238 section 5.2); the check is one
+// conditional UPDATE, so of two simultaneous requests with one code exactly one
+// passes. Failures are counted per account across sessions, password and code
+// alike (RFC 4226 section 7.3): an attempt is reserved before it is evaluated, so
+// parallel guesses cannot exceed the limit; at the limit the account locks for the
+// lockout time (429 with Retry-After) and a half signed-in session starts over.
+// On top, failures per client address are limited, successes not counted (a team
+// behind one NAT address does not lock itself out); X-Forwarded-For is believed only
+// from --trusted-proxies. Every wrong user, password or code gets the same sentence.
+//
+// Cookies are HttpOnly, SameSite=Lax, Secure when the base URL is https; requests go
+// through http.CrossOriginProtection; responses carry a strict Content-Security-
+// Policy and no-store. Security events (sign-in, failure, lockout, enrollment, codes
+// regenerated, 2FA disabled or reset, password changed) go to the audit table; logs
+// carry no secret.
+//
+// Package auth holds the parts free of HTTP and storage: TOTP verification, backup
+// codes, password hashing, the lockout policy.
+//
+// Not built yet (the server issue goes on): the web pages (sign-in, enrollment with
+// the QR code, backup codes, account page), the browser test, the load benchmark,
+// and admin pages; PostgreSQL comes with the team issue.
 package server
