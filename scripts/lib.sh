@@ -32,7 +32,9 @@ TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oatht
   # a real Wayland session for the screen scan through the desktop portal: headless
   # sway, the portal with its wlroots backend (which runs grim and needs PipeWire)
   # and the GTK backend for the Access interface the portal requires
-  sway swaybg grim pipewire pipewire-bin xdg-desktop-portal xdg-desktop-portal-wlr xdg-desktop-portal-gtk)
+  sway swaybg grim pipewire pipewire-bin xdg-desktop-portal xdg-desktop-portal-wlr xdg-desktop-portal-gtk
+  # the web pages in a real browser
+  chromium)
 
 # The benchmarks: zbarimg, the peer the QR decoder is measured against.
 BENCH_PACKAGES=(zbar-tools)

@@ -33,7 +33,7 @@
 // Package auth holds the parts free of HTTP and storage: TOTP verification, backup
 // codes, password hashing, the lockout policy.
 //
-// Not built yet (the server issue goes on): the web pages (sign-in, enrollment with
-// the QR code, backup codes, account page), the browser test, the load benchmark,
-// and admin pages; PostgreSQL comes with the team issue.
+// The web pages (pages.go, web/) call the JSON API's handlers and render their
+// answers. Not built yet (the server issue goes on): the load benchmark and admin
+// pages; PostgreSQL comes with the team issue.
 package server
