@@ -21,3 +21,6 @@ hyperfine -N --warmup 5 --runs 100 \
 
 echo "== QR decoding: Ward beside zbarimg on the same images (median of 5 runs each)"
 go run ./internal/qrbench -ward "$tmp/ward" -runs 5 2>/dev/null
+
+echo "== The enrollment server under load (scripts/bench-server.sh)"
+bash scripts/bench-server.sh

@@ -37,7 +37,7 @@ TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oatht
   chromium)
 
 # The benchmarks: zbarimg, the peer the QR decoder is measured against.
-BENCH_PACKAGES=(zbar-tools)
+BENCH_PACKAGES=(zbar-tools curl sqlite3)
 
 check_go() {
   command -v go >/dev/null || { echo "Go is not installed: get Go 1.26 or newer first" >&2; exit 1; }

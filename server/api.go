@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ func New(cfg Config, store *Store, keys *Keys) (*Server, error) {
 	if cfg.AddrFailures == 0 {
 		cfg.AddrFailures = 50
 	}
-	s := &Server{cfg: cfg, store: store, keys: keys, hasher: auth.NewHasher(4),
+	s := &Server{cfg: cfg, store: store, keys: keys, hasher: auth.NewHasher(runtime.GOMAXPROCS(0)),
 		addrs: newAddrLimiter(cfg.AddrFailures, cfg.Policy.Lockout)}
 	var err error
 	s.dummy, err = s.hasher.Hash(context.Background(), "no user has this password")
@@ -220,6 +221,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.locked(w, left)
 		return
 	}
+	failed := true
+	defer func() { s.addrs.end(addr, failed) }()
 	ok, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
 	if err != nil {
 		s.internal(w, err)
@@ -251,9 +254,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		next, full = "done", true
 		s.store.Audit(ctx, now, u.ID, "login", addr, "password and remembered device")
 	}
+	// A correct password is no failure: its attempt is given back, but the code
+	// failures stay counted until the sign-in is complete.
+	failed = false
 	if full {
 		s.store.EndAttempt(ctx, u.ID, true)
-		s.addrs.success(addr)
+	} else {
+		s.store.ReleaseAttempt(ctx, u.ID)
 	}
 	if err := s.newSession(w, r, u.ID, full); err != nil {
 		s.internal(w, err)
@@ -290,6 +297,8 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 		s.locked(w, left)
 		return
 	}
+	failed := true
+	defer func() { s.addrs.end(addr, failed) }()
 	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
 	if err != nil {
 		s.internal(w, err)
@@ -313,7 +322,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.store.EndAttempt(ctx, u.ID, true)
-	s.addrs.success(addr)
+	failed = false
 	s.store.CompleteSession(ctx, hash)
 	if req.Remember && s.cfg.RememberDays > 0 {
 		token := rand.Text()

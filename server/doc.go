@@ -5,9 +5,9 @@
 //
 // # Security model
 //
-// Passwords are argon2id hashes (64 MiB, 3 passes), at most four computed at once,
-// so a burst of sign-ins cannot exhaust memory; an unknown user costs the same
-// hash as a known one. TOTP secrets are sealed with AES-256-GCM under a key derived
+// Passwords are argon2id hashes (32 MiB, 2 passes), at most one per CPU computed at
+// once, so a burst of sign-ins cannot exhaust memory; an unknown user costs the
+// same hash as a known one. TOTP secrets are sealed with AES-256-GCM under a key derived
 // from the server key file (32 random bytes, mode 0600, made on first run); backup
 // codes, session, device and application tokens are stored as HMAC-SHA256 under it,
 // so the database alone opens nothing and tests nothing.

@@ -8,8 +8,9 @@ import (
 // addrLimiter counts failed attempts per client address, on top of the per-account
 // budget: an address that fails too often is refused for a while, whichever
 // accounts it tries. It counts failures only, so a team behind one NAT address does
-// not lock itself out by signing in. An attempt is reserved before it is evaluated,
-// so parallel guesses cannot exceed the limit.
+// not lock itself out by signing in, however many at once. Requests in flight are
+// not failures yet: parallel guesses may pass the limit by at most maxInflight
+// (each is still held by its account's strict budget).
 type addrLimiter struct {
 	mu     sync.Mutex
 	max    int
@@ -18,9 +19,13 @@ type addrLimiter struct {
 }
 
 type addrEntry struct {
-	n     int
-	since time.Time
+	n        int // failures
+	inflight int
+	since    time.Time
 }
+
+// maxInflight bounds the attempts one address may have being evaluated at once.
+const maxInflight = 256
 
 // maxAddrs bounds the limiter's memory; expired entries go first.
 const maxAddrs = 100_000
@@ -42,19 +47,22 @@ func (l *addrLimiter) begin(addr string, now time.Time) (bool, time.Duration) {
 		e = &addrEntry{since: now}
 		l.m[addr] = e
 	}
-	if e.n >= l.max {
+	if e.n >= l.max || e.inflight >= maxInflight {
 		return false, e.since.Add(l.window).Sub(now)
 	}
-	e.n++
+	e.inflight++
 	return true, 0
 }
 
-// success gives back the attempt a successful sign-in reserved.
-func (l *addrLimiter) success(addr string) {
+// end closes an attempt begun for addr; a failure is counted.
+func (l *addrLimiter) end(addr string, failed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if e := l.m[addr]; e != nil && e.n > 0 {
-		e.n--
+	if e := l.m[addr]; e != nil {
+		e.inflight = max(0, e.inflight-1)
+		if failed {
+			e.n++
+		}
 	}
 }
 

@@ -18,7 +18,17 @@ var ErrNoUser = errors.New("no such user")
 // two requests can never both pass it: the replay check, the attempt budget, a
 // backup code's single use.
 type Store struct {
-	db *sql.DB
+	db    *sql.DB // reads, in parallel (WAL)
+	w     *sql.DB // writes, on one connection: they queue in Go instead of in SQLite's sleeping busy handler
+	audit chan auditEvent
+	done  chan struct{}
+}
+
+type auditEvent struct {
+	at                  int64
+	userID              any
+	event, addr, detail string
+	flushed             chan struct{} // a flush request, not an event
 }
 
 // User is a row of the users table.
@@ -83,7 +93,11 @@ CREATE TABLE IF NOT EXISTS audit (
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL mode with
 // a busy timeout, so concurrent writers wait instead of failing.
 func OpenSQLite(path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	// WAL with synchronous=NORMAL: a commit is durable once the WAL is synced at a
+	// checkpoint, not at every commit; an application crash loses nothing, a power
+	// cut at most the last moments. Without it every failed attempt waits for a disk
+	// flush, and a brute-force burst becomes a denial of service.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
@@ -92,15 +106,74 @@ func OpenSQLite(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("creating the tables: %w", err)
 	}
-	return &Store{db: db}, nil
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	s := &Store{db: db, w: w, audit: make(chan auditEvent, 4096), done: make(chan struct{})}
+	go s.auditWriter()
+	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close writes the audit events still queued, then closes the database.
+func (s *Store) Close() error {
+	close(s.audit)
+	<-s.done
+	s.w.Close()
+	return s.db.Close()
+}
+
+// auditWriter writes queued audit events in batches, one transaction each, so a
+// burst of failures costs a few commits rather than one each. Nothing is dropped:
+// Audit blocks when the queue is full, and Close drains it.
+func (s *Store) auditWriter() {
+	defer close(s.done)
+	for ev := range s.audit {
+		batch := []auditEvent{ev}
+	more:
+		for len(batch) < 1024 {
+			select {
+			case e, ok := <-s.audit:
+				if !ok {
+					break more
+				}
+				batch = append(batch, e)
+			default:
+				break more
+			}
+		}
+		s.tx(context.Background(), func(tx *sql.Tx) error {
+			for _, e := range batch {
+				if e.flushed != nil {
+					continue
+				}
+				if _, err := tx.Exec(`INSERT INTO audit (at, user_id, event, addr, detail) VALUES ($1, $2, $3, $4, $5)`,
+					e.at, e.userID, e.event, e.addr, e.detail); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, e := range batch {
+			if e.flushed != nil {
+				close(e.flushed)
+			}
+		}
+	}
+}
+
+// FlushAudit waits until every audit event queued before it is written.
+func (s *Store) FlushAudit() {
+	ch := make(chan struct{})
+	s.audit <- auditEvent{flushed: ch}
+	<-ch
+}
 
 // CreateUser adds a user.
 func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string, admin bool, now time.Time) (int64, error) {
-	r, err := s.db.ExecContext(ctx, `INSERT INTO users (name, email, password_hash, admin, created) VALUES ($1, $2, $3, $4, $5)`,
+	r, err := s.w.ExecContext(ctx, `INSERT INTO users (name, email, password_hash, admin, created) VALUES ($1, $2, $3, $4, $5)`,
 		name, email, passwordHash, admin, now.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("adding user %s: %w", name, err)
@@ -126,7 +199,7 @@ func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
 // the budget back.
 func (s *Store) BeginAttempt(ctx context.Context, userID int64, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error) {
 	expired := now.Add(-lockout).Unix()
-	r, err := s.db.ExecContext(ctx, `UPDATE users SET
+	r, err := s.w.ExecContext(ctx, `UPDATE users SET
 		failures = CASE WHEN failures >= $1 AND last_failure <= $2 THEN 1 ELSE failures + 1 END,
 		last_failure = $3
 		WHERE id = $4 AND (failures < $1 OR last_failure <= $2)`,
@@ -144,19 +217,26 @@ func (s *Store) BeginAttempt(ctx context.Context, userID int64, maxAttempts int,
 	return false, time.Unix(last, 0).Add(lockout).Sub(now), nil
 }
 
+// ReleaseAttempt gives back one attempt: a correct password is no failure, though
+// the sign-in is not complete until the code.
+func (s *Store) ReleaseAttempt(ctx context.Context, userID int64) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE users SET failures = MAX(failures - 1, 0) WHERE id = $1`, userID)
+	return err
+}
+
 // EndAttempt records an attempt's outcome: success clears the failures.
 func (s *Store) EndAttempt(ctx context.Context, userID int64, success bool) error {
 	if !success {
 		return nil // BeginAttempt already counted it
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE users SET failures = 0 WHERE id = $1`, userID)
+	_, err := s.w.ExecContext(ctx, `UPDATE users SET failures = 0 WHERE id = $1`, userID)
 	return err
 }
 
 // UseStep records that a TOTP step was used, only if it is later than the last one:
 // of two requests with one code, exactly one gets true.
 func (s *Store) UseStep(ctx context.Context, userID, step int64) (bool, error) {
-	r, err := s.db.ExecContext(ctx, `UPDATE users SET last_step = $1 WHERE id = $2 AND last_step < $1`, step, userID)
+	r, err := s.w.ExecContext(ctx, `UPDATE users SET last_step = $1 WHERE id = $2 AND last_step < $1`, step, userID)
 	if err != nil {
 		return false, err
 	}
@@ -166,7 +246,7 @@ func (s *Store) UseStep(ctx context.Context, userID, step int64) (bool, error) {
 
 // UseBackupCode spends a backup code (by its hash), once.
 func (s *Store) UseBackupCode(ctx context.Context, userID int64, hash string) (bool, error) {
-	r, err := s.db.ExecContext(ctx, `UPDATE backup_codes SET used = 1 WHERE user_id = $1 AND hash = $2 AND used = 0`, userID, hash)
+	r, err := s.w.ExecContext(ctx, `UPDATE backup_codes SET used = 1 WHERE user_id = $1 AND hash = $2 AND used = 0`, userID, hash)
 	if err != nil {
 		return false, err
 	}
@@ -183,7 +263,7 @@ func (s *Store) BackupCodesLeft(ctx context.Context, userID int64) (int, error) 
 
 // SetPending stores an enrollment's secret until it is confirmed or expires.
 func (s *Store) SetPending(ctx context.Context, userID int64, secretEnc []byte, expires time.Time) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE users SET pending_enc = $1, pending_expires = $2 WHERE id = $3`, secretEnc, expires.Unix(), userID)
+	_, err := s.w.ExecContext(ctx, `UPDATE users SET pending_enc = $1, pending_expires = $2 WHERE id = $3`, secretEnc, expires.Unix(), userID)
 	return err
 }
 
@@ -239,7 +319,7 @@ func replaceCodes(ctx context.Context, tx *sql.Tx, userID int64, hashes []string
 }
 
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -251,18 +331,18 @@ func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 }
 
 // Audit records a security event.
-func (s *Store) Audit(ctx context.Context, now time.Time, userID int64, event, addr, detail string) error {
+func (s *Store) Audit(_ context.Context, now time.Time, userID int64, event, addr, detail string) error {
 	var uid any
 	if userID != 0 {
 		uid = userID
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit (at, user_id, event, addr, detail) VALUES ($1, $2, $3, $4, $5)`,
-		now.Unix(), uid, event, addr, detail)
-	return err
+	s.audit <- auditEvent{at: now.Unix(), userID: uid, event: event, addr: addr, detail: detail}
+	return nil
 }
 
 // AuditCount counts events of a kind, for tests and the admin view.
 func (s *Store) AuditCount(ctx context.Context, event string) (int, error) {
+	s.FlushAudit()
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit WHERE event = $1`, event).Scan(&n)
 	return n, err
@@ -276,7 +356,7 @@ type Session struct {
 
 // CreateSession stores a session by the hash of its token.
 func (s *Store) CreateSession(ctx context.Context, hash string, userID int64, full bool, expires time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, $3, $4)`,
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, $3, $4)`,
 		hash, userID, full, expires.Unix())
 	return err
 }
@@ -294,13 +374,13 @@ func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (
 
 // CompleteSession marks a half signed-in session as fully signed in.
 func (s *Store) CompleteSession(ctx context.Context, hash string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE sessions SET full = 1 WHERE hash = $1`, hash)
+	_, err := s.w.ExecContext(ctx, `UPDATE sessions SET full = 1 WHERE hash = $1`, hash)
 	return err
 }
 
 // DeleteSession signs a session out.
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
+	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
 	return err
 }
 
@@ -317,7 +397,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 
 // AddToken stores an application token (by its MAC) under a name.
 func (s *Store) AddToken(ctx context.Context, name, hash string, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO app_tokens (name, hash, created) VALUES ($1, $2, $3)`, name, hash, now.Unix())
+	_, err := s.w.ExecContext(ctx, `INSERT INTO app_tokens (name, hash, created) VALUES ($1, $2, $3)`, name, hash, now.Unix())
 	if err != nil {
 		return fmt.Errorf("adding token %s: %w", name, err)
 	}
@@ -364,13 +444,13 @@ type UserSummary struct {
 
 // DeleteUserSessions signs a user out everywhere but, if given, one session.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
+	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
 	return err
 }
 
 // RememberDevice stores a remembered device (by its token's MAC) until expires.
 func (s *Store) RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
+	_, err := s.w.ExecContext(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
 	return err
 }
 

@@ -106,7 +106,7 @@ func TestPasswordHash(t *testing.T) {
 	h := NewHasher(2)
 	ctx := context.Background()
 	phc, err := h.Hash(ctx, "correct horse")
-	if err != nil || !strings.HasPrefix(phc, "$argon2id$v=19$m=65536,t=3,p=4$") {
+	if err != nil || !strings.HasPrefix(phc, "$argon2id$v=19$m=32768,t=2,p=1$") {
 		t.Fatalf("%q %v", phc, err)
 	}
 	if ok, err := h.Check(ctx, "correct horse", phc); !ok || err != nil {
@@ -115,7 +115,7 @@ func TestPasswordHash(t *testing.T) {
 	if ok, _ := h.Check(ctx, "correct hors", phc); ok {
 		t.Fatal("a wrong password passes")
 	}
-	for _, bad := range []string{"", "$argon2i$v=19$m=65536,t=3,p=4$AAAA$AAAA", strings.Replace(phc, "m=65536", "m=9999999", 1), "$argon2id$v=19$m=65536,t=3,p=4$!!$!!"} {
+	for _, bad := range []string{"", "$argon2i$v=19$m=32768,t=2,p=1$AAAA$AAAA", strings.Replace(phc, "m=32768", "m=9999999", 1), "$argon2id$v=19$m=32768,t=2,p=1$!!$!!"} {
 		if ok, err := h.Check(ctx, "x", bad); ok || err == nil {
 			t.Errorf("malformed %q: %v %v", bad, ok, err)
 		}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The enrollment server under load, over loopback: ward-server with a fresh data
+# folder, 64 enrolled users and an application token; then ward-load runs healthz
+# and verify side by side, and 200 simultaneous sign-ins while this script samples
+# the server's resident memory. Finally the audit table must hold every failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
+CGO_ENABLED=0 go build -o "$tmp/ward-server" ./server/cmd/ward-server
+go build -o "$tmp/ward-load" ./server/cmd/ward-load
+export WARD_SERVER_DATA="$tmp/data" WARD_USER_PASSWORD="load test password"
+users=64
+for i in $(seq 0 $((users - 1))); do "$tmp/ward-server" admin add-user "u$i" >/dev/null; done
+token=$("$tmp/ward-server" admin add-token load 2>/dev/null)
+port=$((20000 + RANDOM % 20000))
+# Wrong codes are the point: an attempt budget large enough that none locks.
+"$tmp/ward-server" serve --addr "127.0.0.1:$port" --max-attempts 1000000000 2>"$tmp/server.log" &
+server=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+"$tmp/ward-load" -url "http://127.0.0.1:$port" -users $users -prepare
+peak=0
+( while kill -0 $server 2>/dev/null; do
+    rss=$(awk '/VmRSS/ {print $2}' /proc/$server/status 2>/dev/null || echo 0)
+    [ "${rss:-0}" -gt "$peak" ] && peak=$rss && echo "$peak" > "$tmp/peak"
+    sleep 0.05
+  done ) &
+"$tmp/ward-load" -url "http://127.0.0.1:$port" -token "$token" -users $users -c 64 -d 10s -signins 200
+echo "server's peak resident memory: $(( $(cat "$tmp/peak") / 1024 )) MB (target < 500 MB)"
+kill -TERM $server; wait $server || true
+"$tmp/ward-server" admin users --json >/dev/null
+echo "audited failures: $(sqlite3 "$tmp/data/ward.db" "SELECT COUNT(*) FROM audit WHERE event = 'verify_failed'" 2>/dev/null || echo '(sqlite3 not installed)')"

@@ -1,0 +1,190 @@
+// Command ward-load measures the enrollment server over loopback: GET /healthz and
+// POST /api/v1/verify (wrong codes, spread over many enrolled users) at the same
+// concurrency for the same time, side by side, then many simultaneous sign-ins.
+// scripts/bench.sh starts a server, prepares it and runs this.
+//
+//	ward-load -url http://127.0.0.1:8080 -token TOKEN -users 64 -c 64 -d 10s
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/wardauth/ward/vault"
+)
+
+func main() {
+	base := flag.String("url", "http://127.0.0.1:8080", "the server")
+	token := flag.String("token", "", "an application token")
+	users := flag.Int("users", 64, "users u0..uN-1, enrolled, password 'load test password'")
+	conc := flag.Int("c", 64, "concurrent clients")
+	dur := flag.Duration("d", 10*time.Second, "duration of each run")
+	signins := flag.Int("signins", 200, "simultaneous sign-ins")
+	prepare := flag.Bool("prepare", false, "enroll the users (created beforehand with ward admin add-user) and stop")
+	flag.Parse()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}, Timeout: 30 * time.Second}
+	if *prepare {
+		if err := enrollAll(*base, *users); err != nil {
+			fmt.Fprintln(os.Stderr, "ward-load:", err)
+			os.Exit(1)
+		}
+		return
+	}
+
+	health := run(*conc, *dur, func(i, n int) (*http.Request, error) {
+		return http.NewRequest("GET", *base+"/healthz", nil)
+	}, client)
+	verify := run(*conc, *dur, func(i, n int) (*http.Request, error) {
+		body := fmt.Sprintf(`{"username":"u%d","code":"%06d"}`, (i+n)%*users, (i*7919+n*104729)%1000000)
+		req, err := http.NewRequest("POST", *base+"/api/v1/verify", bytes.NewReader([]byte(body)))
+		if err == nil {
+			req.Header.Set("Authorization", "Bearer "+*token)
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	}, client)
+	fmt.Printf("%-22s %10s %10s %10s %10s %8s\n", "endpoint", "requests", "req/s", "p50 ms", "p99 ms", "errors")
+	for _, r := range []struct {
+		name string
+		s    stats
+	}{{"GET /healthz", health}, {"POST /api/v1/verify", verify}} {
+		fmt.Printf("%-22s %10d %10.0f %10.2f %10.2f %8d\n", r.name, r.s.n, float64(r.s.n)/dur.Seconds(), r.s.p(50), r.s.p(99), r.s.errors)
+	}
+	fmt.Printf("verify/healthz throughput: %.2f (target >= 0.5); verify p99 %.1f ms (target < 20)\n",
+		float64(verify.n)/float64(health.n), verify.p(99))
+	fmt.Printf("statuses of verify: %v\n", verify.status)
+
+	// Simultaneous sign-ins: each argon2id costs 64 MiB; the server bounds how many run.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var worst time.Duration
+	fails := 0
+	start := time.Now()
+	for i := range *signins {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"username":"u%d","password":"load test password"}`, i%*users)
+			t0 := time.Now()
+			r, err := client.Post(*base+"/api/v1/login", "application/json", bytes.NewReader([]byte(body)))
+			d := time.Since(t0)
+			mu.Lock()
+			defer mu.Unlock()
+			worst = max(worst, d)
+			if err != nil || r.StatusCode != 200 {
+				fails++
+			}
+			if err == nil {
+				r.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	fmt.Printf("%d simultaneous sign-ins: all done in %.1f s, slowest %.1f s (target < 10 s), %d not 200\n",
+		*signins, time.Since(start).Seconds(), worst.Seconds(), fails)
+	if fails > 0 {
+		os.Exit(1)
+	}
+}
+
+type stats struct {
+	n, errors int
+	lat       []time.Duration
+	status    map[int]int
+}
+
+func (s stats) p(q int) float64 {
+	if len(s.lat) == 0 {
+		return 0
+	}
+	return float64(s.lat[len(s.lat)*q/100].Microseconds()) / 1000
+}
+
+// run sends requests from c clients for d and gathers latencies.
+func run(c int, d time.Duration, mk func(i, n int) (*http.Request, error), client *http.Client) stats {
+	var mu sync.Mutex
+	all := stats{status: map[int]int{}}
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for i := range c {
+		wg.Go(func() {
+			var local stats
+			local.status = map[int]int{}
+			for n := 0; time.Now().Before(deadline); n++ {
+				req, err := mk(i, n)
+				if err != nil {
+					local.errors++
+					continue
+				}
+				t0 := time.Now()
+				r, err := client.Do(req)
+				if err != nil {
+					local.errors++
+					continue
+				}
+				var buf [512]byte
+				for {
+					if _, err := r.Body.Read(buf[:]); err != nil {
+						break
+					}
+				}
+				r.Body.Close()
+				local.lat = append(local.lat, time.Since(t0))
+				local.status[r.StatusCode]++
+				local.n++
+			}
+			mu.Lock()
+			all.n += local.n
+			all.errors += local.errors
+			all.lat = append(all.lat, local.lat...)
+			for k, v := range local.status {
+				all.status[k] += v
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(all.lat)
+	return all
+}
+
+// enrollAll signs each user in and enrolls them, computing the confirming code.
+func enrollAll(base string, users int) error {
+	for i := range users {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		post := func(path, body string) (map[string]any, error) {
+			r, err := c.Post(base+path, "application/json", bytes.NewReader([]byte(body)))
+			if err != nil {
+				return nil, err
+			}
+			defer r.Body.Close()
+			var out map[string]any
+			json.NewDecoder(r.Body).Decode(&out)
+			if r.StatusCode != 200 {
+				return nil, fmt.Errorf("%s: %d %v", path, r.StatusCode, out)
+			}
+			return out, nil
+		}
+		if _, err := post("/api/v1/login", fmt.Sprintf(`{"username":"u%d","password":"load test password"}`, i)); err != nil {
+			return err
+		}
+		out, err := post("/api/v1/enroll", `{}`)
+		if err != nil {
+			return err
+		}
+		sec, _ := vault.ParseSecret(out["secret"].(string))
+		a := vault.Account{Type: vault.TOTP, Secret: sec, Algorithm: vault.SHA1, Digits: 6, Period: 30}
+		code, _ := a.Code(time.Now())
+		if _, err := post("/api/v1/enroll/confirm", fmt.Sprintf(`{"code":%q}`, code)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
