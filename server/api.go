@@ -223,14 +223,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	failed := true
 	defer func() { s.addrs.end(addr, failed) }()
-	ok, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if !ok {
-		s.store.Audit(ctx, now, u.ID, "locked", addr, "")
-		s.locked(w, left)
+	if !s.spendAttempt(w, r, u, nil) {
 		return
 	}
 	match, err := s.hasher.Check(ctx, req.Password, u.PasswordHash)
@@ -299,16 +292,10 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 	}
 	failed := true
 	defer func() { s.addrs.end(addr, failed) }()
-	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if !allowed {
+	if !s.spendAttempt(w, r, u, func() {
 		s.store.DeleteSession(ctx, hash) // a locked half sign-in starts over
 		http.SetCookie(w, &http.Cookie{Name: cookieName, Path: "/", MaxAge: -1})
-		s.store.Audit(ctx, now, u.ID, "locked", addr, "")
-		s.locked(w, left)
+	}) {
 		return
 	}
 	good, how, err := s.checkCode(ctx, u, req.Code, now)
@@ -367,13 +354,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "The new password needs at least 10 characters.")
 		return
 	}
-	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if !allowed {
-		s.locked(w, left)
+	if !s.spendAttempt(w, r, u, nil) {
 		return
 	}
 	if match, err := s.hasher.Check(ctx, req.Current, u.PasswordHash); err != nil || !match {
@@ -533,6 +514,27 @@ func qrPNG(text string) ([]byte, error) {
 	return b.Bytes(), err
 }
 
+// spendAttempt spends one attempt of u's budget before a password or code is
+// checked. When the account is locked it answers (429, Retry-After), audits, runs
+// onLocked if given, and returns false.
+func (s *Server) spendAttempt(w http.ResponseWriter, r *http.Request, u User, onLocked func()) bool {
+	ctx, now := r.Context(), s.cfg.Now()
+	ok, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
+	if err != nil {
+		s.internal(w, err)
+		return false
+	}
+	if !ok {
+		if onLocked != nil {
+			onLocked()
+		}
+		s.store.Audit(ctx, now, u.ID, "locked", s.clientAddr(r), r.URL.Path)
+		s.locked(w, left)
+		return false
+	}
+	return true
+}
+
 // codeGate checks a current code (or backup code) of the signed-in user, within the
 // attempt budget, for the calls that need one; it writes the refusal itself.
 func (s *Server) codeGate(w http.ResponseWriter, r *http.Request, u User, code string) bool {
@@ -541,13 +543,7 @@ func (s *Server) codeGate(w http.ResponseWriter, r *http.Request, u User, code s
 		fail(w, http.StatusConflict, "Two-factor sign-in is not on.")
 		return false
 	}
-	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
-	if err != nil {
-		s.internal(w, err)
-		return false
-	}
-	if !allowed {
-		s.locked(w, left)
+	if !s.spendAttempt(w, r, u, nil) {
 		return false
 	}
 	good, _, err := s.checkCode(ctx, u, code, now)
@@ -634,13 +630,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	allowed, left, err := s.store.BeginAttempt(ctx, u.ID, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if !allowed {
-		s.locked(w, left)
+	if !s.spendAttempt(w, r, u, nil) {
 		return
 	}
 	good, _, err := s.checkCode(ctx, u, req.Code, now)
