@@ -216,13 +216,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	if ok, left := s.addrs.begin(addr, now); !ok {
-		s.store.Audit(ctx, now, u.ID, "address_limited", addr, "")
-		s.locked(w, left)
+	failed, ok := s.beginAddr(w, r, u)
+	if !ok {
 		return
 	}
-	failed := true
-	defer func() { s.addrs.end(addr, failed) }()
+	defer func() { s.addrs.end(addr, *failed) }()
 	if !s.spendAttempt(w, r, u, nil) {
 		return
 	}
@@ -249,7 +247,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// A correct password is no failure: its attempt is given back, but the code
 	// failures stay counted until the sign-in is complete.
-	failed = false
+	*failed = false
 	if full {
 		s.store.EndAttempt(ctx, u.ID, true)
 	} else {
@@ -285,13 +283,11 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	if ok, left := s.addrs.begin(addr, now); !ok {
-		s.store.Audit(ctx, now, u.ID, "address_limited", addr, "")
-		s.locked(w, left)
+	failed, ok := s.beginAddr(w, r, u)
+	if !ok {
 		return
 	}
-	failed := true
-	defer func() { s.addrs.end(addr, failed) }()
+	defer func() { s.addrs.end(addr, *failed) }()
 	if !s.spendAttempt(w, r, u, func() {
 		s.store.DeleteSession(ctx, hash) // a locked half sign-in starts over
 		http.SetCookie(w, &http.Cookie{Name: cookieName, Path: "/", MaxAge: -1})
@@ -309,7 +305,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.store.EndAttempt(ctx, u.ID, true)
-	failed = false
+	*failed = false
 	s.store.CompleteSession(ctx, hash)
 	if req.Remember && s.cfg.RememberDays > 0 {
 		token := rand.Text()
@@ -512,6 +508,20 @@ func qrPNG(text string) ([]byte, error) {
 	var b bytes.Buffer
 	err = png.Encode(&b, m)
 	return b.Bytes(), err
+}
+
+// beginAddr opens an attempt from the request's address; when the address is over
+// its failure limit it answers (429) and returns false. The attempt counts as a
+// failure unless the caller sets *failed to false before it ends.
+func (s *Server) beginAddr(w http.ResponseWriter, r *http.Request, u User) (failed *bool, ok bool) {
+	addr, now := s.clientAddr(r), s.cfg.Now()
+	if ok, left := s.addrs.begin(addr, now); !ok {
+		s.store.Audit(r.Context(), now, u.ID, "address_limited", addr, "")
+		s.locked(w, left)
+		return nil, false
+	}
+	f := true
+	return &f, true
 }
 
 // spendAttempt spends one attempt of u's budget before a password or code is
