@@ -588,22 +588,23 @@ var issuerIcons = map[string]fyne.Resource{}
 // accountIcon returns the icon an account shows: the one the user chose, else
 // its issuer's bundled icon; nil for a coloured letter.
 func accountIcon(a vault.Account) fyne.Resource {
-	var name string
-	var svg []byte
-	var ok bool
+	name, ok := a.Icon, true
 	switch a.Icon {
 	case "":
-		name, svg, ok = icons.Issuer(a.Issuer)
+		name, ok = icons.IssuerName(a.Issuer)
 	case iconLetter:
-	default:
-		name = a.Icon
-		svg, ok = icons.ByName(name)
+		ok = false
 	}
 	if !ok {
 		return nil
 	}
+	// Rows are updated as the list scrolls: read each embedded icon once.
 	if r, ok := issuerIcons[name]; ok {
 		return r
+	}
+	svg, ok := icons.ByName(name)
+	if !ok {
+		return nil
 	}
 	r := fyne.NewStaticResource(name+".svg", svg)
 	issuerIcons[name] = r

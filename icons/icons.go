@@ -48,19 +48,24 @@ func ByName(name string) ([]byte, bool) {
 	return svg, err == nil
 }
 
-// Issuer returns the icon for an issuer name (any case, spaces and punctuation
-// ignored, "Amazon Web Services" and "AWS" alike), and whether there is one.
-func Issuer(issuer string) (name string, svg []byte, ok bool) {
+// IssuerName returns the name of the bundled icon for an issuer, if there is one.
+func IssuerName(issuer string) (string, bool) {
 	key := strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			return unicode.ToLower(r)
 		}
 		return -1
 	}, issuer)
-	name, ok = aliases[key]
-	if !ok {
+	name, ok := aliases[key]
+	return name, ok
+}
+
+// Issuer returns the icon for an issuer name (any case, spaces and punctuation
+// ignored, "Amazon Web Services" and "AWS" alike), and whether there is one.
+func Issuer(issuer string) (name string, svg []byte, ok bool) {
+	if name, ok = IssuerName(issuer); !ok {
 		return "", nil, false
 	}
-	svg, err := issuers.ReadFile("issuers/" + name + ".svg")
-	return name, svg, err == nil
+	svg, ok = ByName(name)
+	return name, svg, ok
 }

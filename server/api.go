@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image/png"
 	"log/slog"
 	"net"
@@ -346,8 +347,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, now := r.Context(), s.cfg.Now()
-	if len([]rune(req.New)) < 10 {
-		fail(w, http.StatusBadRequest, "The new password needs at least 10 characters.")
+	if len([]rune(req.New)) < MinPasswordLen {
+		fail(w, http.StatusBadRequest, fmt.Sprintf("The new password needs at least %d characters.", MinPasswordLen))
 		return
 	}
 	if !s.spendAttempt(w, r, u, nil) {
@@ -477,11 +478,7 @@ func (s *Server) enrollConfirm(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnauthorized, "That code does not match. Check the time on your phone and type the current code.")
 		return
 	}
-	codes := auth.NewBackupCodes(s.cfg.BackupCodes)
-	hashes := make([]string, len(codes))
-	for i, c := range codes {
-		hashes[i] = auth.HashBackupCode(s.keys.hmac, c)
-	}
+	codes, hashes := s.newBackupCodes()
 	if err := s.store.ConfirmEnrollment(ctx, u.ID, sealed, step, hashes); err != nil {
 		s.internal(w, err)
 		return
@@ -522,6 +519,19 @@ func (s *Server) beginAddr(w http.ResponseWriter, r *http.Request, u User) (fail
 	}
 	f := true
 	return &f, true
+}
+
+// MinPasswordLen is the shortest password the server takes.
+const MinPasswordLen = 10
+
+// newBackupCodes makes a set of backup codes and the HMACs the database keeps.
+func (s *Server) newBackupCodes() (codes, hashes []string) {
+	codes = auth.NewBackupCodes(s.cfg.BackupCodes)
+	hashes = make([]string, len(codes))
+	for i, c := range codes {
+		hashes[i] = auth.HashBackupCode(s.keys.hmac, c)
+	}
+	return codes, hashes
 }
 
 // spendAttempt spends one attempt of u's budget before a password or code is
@@ -581,11 +591,7 @@ func (s *Server) regenerateCodes(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.codeGate(w, r, u, req.Code) {
 		return
 	}
-	codes := auth.NewBackupCodes(s.cfg.BackupCodes)
-	hashes := make([]string, len(codes))
-	for i, c := range codes {
-		hashes[i] = auth.HashBackupCode(s.keys.hmac, c)
-	}
+	codes, hashes := s.newBackupCodes()
 	if err := s.store.ReplaceBackupCodes(r.Context(), u.ID, hashes); err != nil {
 		s.internal(w, err)
 		return

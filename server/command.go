@@ -240,8 +240,8 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		if err != nil {
 			return err
 		}
-		if len([]rune(pw)) < 10 {
-			return errors.New("the password must have at least 10 characters")
+		if len([]rune(pw)) < MinPasswordLen {
+			return fmt.Errorf("the password must have at least %d characters", MinPasswordLen)
 		}
 		hash, err := srv.HashPassword(ctx, pw)
 		if err != nil {
