@@ -17,11 +17,19 @@ if [ "$status" -ne 0 ]; then
   echo "tests: $passed passed, $failed failed"
   exit "$status"
 fi
-# Every benchmark once, so that they keep working; scripts/bench.sh measures.
-go test -count=1 -run '^$' -bench . -benchtime 1x ./... >/dev/null
-# Short fuzz runs of the parsers of untrusted input, beyond their seed corpora.
+# Every benchmark once, so that they keep working; scripts/bench.sh measures. Then
+# short fuzz runs of the parsers of untrusted input, beyond their seed corpora.
+# Their output is kept and shown only if a step fails.
+step() {
+  if ! "$@" >"$log" 2>&1; then
+    echo "---- failed: $* (last 100 lines) ----"
+    tail -n 100 "$log"
+    exit 1
+  fi
+}
+step go test -count=1 -run '^$' -bench . -benchtime 1x ./...
 for target in FuzzParseURI FuzzParseMigration FuzzDecodePayload; do
-  go test -run '^$' -fuzz "^$target\$" -fuzztime 10s ./vault >/dev/null
+  step go test -run '^$' -fuzz "^$target\$" -fuzztime 10s ./vault
 done
-go test -run '^$' -fuzz '^FuzzImport$' -fuzztime 15s ./vault/interop >/dev/null
+step go test -run '^$' -fuzz '^FuzzImport$' -fuzztime 15s ./vault/interop
 echo "tests: $passed passed, $failed failed"
