@@ -623,12 +623,7 @@ func (s *Server) disable(w http.ResponseWriter, r *http.Request) {
 // within the user's attempt budget.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	app, ok, err := s.store.TokenName(r.Context(), s.keys.MAC(strings.TrimSpace(token)))
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if !found || !ok {
+	if !found {
 		fail(w, http.StatusUnauthorized, "A valid application token is needed.")
 		return
 	}
@@ -637,18 +632,24 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, now := r.Context(), s.cfg.Now()
-	u, err := s.store.UserByName(ctx, req.Username)
-	if errors.Is(err, ErrNoUser) || err == nil && !u.MFA {
+	v, err := s.store.BeginVerify(ctx, s.keys.MAC(strings.TrimSpace(token)), req.Username,
+		s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
+	switch {
+	case err != nil:
+		s.internal(w, err)
+		return
+	case v.App == "":
+		fail(w, http.StatusUnauthorized, "A valid application token is needed.")
+		return
+	case v.Locked > 0:
+		s.store.Audit(ctx, now, v.User.ID, "locked", s.clientAddr(r), r.URL.Path)
+		s.locked(w, v.Locked)
+		return
+	case v.User.ID == 0:
 		writeJSON(w, http.StatusOK, map[string]bool{"valid": false})
 		return
 	}
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if !s.spendAttempt(w, r, u, nil) {
-		return
-	}
+	u := v.User
 	good, _, err := s.checkCode(ctx, u, req.Code, now)
 	if err != nil {
 		s.internal(w, err)
@@ -656,12 +657,23 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if good {
 		s.store.EndAttempt(ctx, u.ID, true)
-		s.store.Audit(ctx, now, u.ID, "verified", s.clientAddr(r), app)
+		s.store.Audit(ctx, now, u.ID, "verified", s.clientAddr(r), v.App)
 	} else {
-		s.store.Audit(ctx, now, u.ID, "verify_failed", s.clientAddr(r), app)
+		s.store.Audit(ctx, now, u.ID, "verify_failed", s.clientAddr(r), v.App)
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"valid": good})
+	w.Header().Set("Content-Type", "application/json")
+	if good {
+		w.Write(validTrue)
+	} else {
+		w.Write(validFalse)
+	}
 }
+
+// The answers of verify, as writeJSON would write them.
+var (
+	validTrue  = []byte(`{"valid":true}` + "\n")
+	validFalse = []byte(`{"valid":false}` + "\n")
+)
 
 // AddToken makes an application token for /api/v1/verify; only its MAC is kept.
 func (s *Server) AddToken(ctx context.Context, name string) (string, error) {

@@ -36,7 +36,7 @@ func (c *clock) add(d time.Duration) {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	store *Store
 	ts    *httptest.Server
@@ -44,7 +44,7 @@ type env struct {
 	dir   string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := OpenSQLite(filepath.Join(dir, "ward.db"))

@@ -1,10 +1,16 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // pure Go SQLite
@@ -17,19 +23,55 @@ var ErrNoUser = errors.New("no such user")
 // issue). Every check that must hold under concurrency is one conditional UPDATE, so
 // two requests can never both pass it: the replay check, the attempt budget, a
 // backup code's single use.
+//
+// Writes go through one goroutine that owns the one writing connection and commits
+// them in groups: each caller waits until its own write is committed (or failed),
+// but a burst of concurrent writes (failed attempts under a brute-force run, their
+// audit events) shares a handful of commits instead of queueing for one each. The
+// writer talks to the SQLite driver directly, with statements prepared once: what
+// database/sql adds per statement (a goroutine per query inside a transaction,
+// wrappers, locks) cost more than SQLite's own work on this path.
 type Store struct {
-	db    *sql.DB // reads, in parallel (WAL)
-	w     *sql.DB // writes, on one connection: they queue in Go instead of in SQLite's sleeping busy handler
-	audit chan auditEvent
-	done  chan struct{}
+	db     *sql.DB  // reads, in parallel (WAL)
+	w      *sql.DB  // the writer's connection (one)
+	reads  sync.Map // query -> *sql.Stmt on db
+	ops    chan *writeOp
+	mu     sync.RWMutex // held for reading while queueing a write; Close takes it
+	closed bool
+	done   chan struct{}
 }
 
-type auditEvent struct {
-	at                  int64
-	userID              any
-	event, addr, detail string
-	flushed             chan struct{} // a flush request, not an event
+// writeOp is one caller's write: f runs inside a group's transaction; done gets its
+// outcome after the commit (nil done: nobody waits, as for audit events).
+type writeOp struct {
+	f    func(*wtx) error
+	done chan error
 }
+
+// rawConn is what the writer needs of the driver's connection.
+type rawConn interface {
+	driver.ConnPrepareContext
+	driver.ExecerContext
+}
+
+// wtx is the writer: its connection, its prepared statements, and the open
+// transaction.
+type wtx struct {
+	c     rawConn
+	stmts map[string]driver.Stmt
+	err   error // the connection could not be had: every write fails with it
+}
+
+// maxGroup bounds how many writes share one commit.
+const maxGroup = 512
+
+// linger is how long the writer waits for more writes after a group of several:
+// under load a commit shared by four times as many writes is worth far more than
+// the fraction of a millisecond; a lone write (no load) never waits.
+const linger = 200 * time.Microsecond
+
+// errClosed: a write after Close.
+var errClosed = errors.New("the database is closed")
 
 // User is a row of the users table.
 type User struct {
@@ -91,7 +133,7 @@ CREATE TABLE IF NOT EXISTS audit (
 );`
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL mode with
-// a busy timeout, so concurrent writers wait instead of failing.
+// a busy timeout, so another process's writes (ward admin) are waited for.
 func OpenSQLite(path string) (*Store, error) {
 	// WAL with synchronous=NORMAL: a commit is durable once the WAL is synced at a
 	// checkpoint, not at every commit; an application crash loses nothing, a power
@@ -106,91 +148,364 @@ func OpenSQLite(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("creating the tables: %w", err)
 	}
+	// Reads are CPU work: a few connections, kept open (database/sql keeps only two
+	// idle by default, and opening a SQLite connection is costly).
+	n := 2*runtime.GOMAXPROCS(0) + 2
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(0)
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	s := &Store{db: db, w: w, audit: make(chan auditEvent, 4096), done: make(chan struct{})}
-	go s.auditWriter()
+	w.SetMaxIdleConns(1)
+	s := &Store{db: db, w: w, ops: make(chan *writeOp, 4096), done: make(chan struct{})}
+	go s.writer()
 	return s, nil
 }
 
-// Close writes the audit events still queued, then closes the database.
+// Close commits the writes still queued (audit events), then closes the database.
 func (s *Store) Close() error {
-	close(s.audit)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.ops)
+	s.mu.Unlock()
 	<-s.done
+	s.reads.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	s.w.Close()
 	return s.db.Close()
 }
 
-// auditWriter writes queued audit events in batches, one transaction each, so a
-// burst of failures costs a few commits rather than one each. Nothing is dropped:
-// Audit blocks when the queue is full, and Close drains it.
-func (s *Store) auditWriter() {
+// FlushAudit waits until every audit event queued before it is written.
+func (s *Store) FlushAudit() {
+	s.write(context.Background(), func(*wtx) error { return nil })
+}
+
+// write runs f in the writer goroutine, in a transaction shared with the other
+// writes queued at the same time, and returns once it is committed. When f fails,
+// nothing it did is kept (the group is rolled back and each write retried alone), so
+// f must only set its results, never act on them.
+func (s *Store) write(ctx context.Context, f func(*wtx) error) error {
+	op := &writeOp{f: f, done: make(chan error, 1)}
+	if err := s.queue(ctx, op); err != nil {
+		return err
+	}
+	return <-op.done // once queued it runs, even if ctx ends: wait for the truth
+}
+
+func (s *Store) queue(ctx context.Context, op *writeOp) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return errClosed
+	}
+	select {
+	case s.ops <- op:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writer commits the queued writes, in groups, on its own connection.
+func (s *Store) writer() {
 	defer close(s.done)
-	for ev := range s.audit {
-		batch := []auditEvent{ev}
-	more:
-		for len(batch) < 1024 {
+	t := &wtx{stmts: map[string]driver.Stmt{}}
+	conn, err := s.w.Conn(context.Background())
+	if err != nil {
+		t.err = fmt.Errorf("opening the database for writing: %w", err)
+		s.loop(t)
+		return
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(rawConn)
+		if !ok {
+			t.err = errors.New("the SQLite driver cannot prepare statements")
+		}
+		t.c = c
+		s.loop(t)
+		for _, st := range t.stmts {
+			st.Close()
+		}
+		return nil
+	})
+	if err != nil { // Raw could not run: answer what is queued
+		t.err = err
+		s.loop(t)
+	}
+}
+
+func (s *Store) loop(t *wtx) {
+	group := make([]*writeOp, 0, maxGroup)
+	drain := func() bool {
+		for len(group) < maxGroup {
 			select {
-			case e, ok := <-s.audit:
+			case op, ok := <-s.ops:
 				if !ok {
-					break more
+					return false
 				}
-				batch = append(batch, e)
+				group = append(group, op)
 			default:
-				break more
+				return true
 			}
 		}
-		s.tx(context.Background(), func(tx *sql.Tx) error {
-			for _, e := range batch {
-				if e.flushed != nil {
-					continue
-				}
-				if _, err := tx.Exec(`INSERT INTO audit (at, user_id, event, addr, detail) VALUES ($1, $2, $3, $4, $5)`,
-					e.at, e.userID, e.event, e.addr, e.detail); err != nil {
-					return err
-				}
+		return true
+	}
+	prev := 0
+	for op := range s.ops {
+		group = append(group[:0], op)
+		if drain() && prev > 1 && len(group) < maxGroup {
+			time.Sleep(linger)
+			drain()
+		}
+		prev = len(group)
+		s.commit(t, group)
+	}
+}
+
+var errRetryAlone = errors.New("retry alone")
+
+func (s *Store) commit(t *wtx, group []*writeOp) {
+	var failed error
+	err := t.run(func(t *wtx) error {
+		for _, op := range group {
+			if failed = op.f(t); failed != nil {
+				return errRetryAlone
 			}
-			return nil
-		})
-		for _, e := range batch {
-			if e.flushed != nil {
-				close(e.flushed)
-			}
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		for _, op := range group {
+			reply(op, nil)
+		}
+	case len(group) == 1:
+		if err == errRetryAlone {
+			err = failed
+		}
+		reply(group[0], err)
+	default: // one write failed, or the commit did: each alone, so a failure is its own
+		for _, op := range group {
+			reply(op, t.run(op.f))
 		}
 	}
 }
 
-// FlushAudit waits until every audit event queued before it is written.
-func (s *Store) FlushAudit() {
-	ch := make(chan struct{})
-	s.audit <- auditEvent{flushed: ch}
-	<-ch
+func reply(op *writeOp, err error) {
+	if op.done != nil {
+		op.done <- err
+	} else if err != nil {
+		slog.Error("an audit event could not be written", "err", err)
+	}
+}
+
+// run is one transaction.
+func (t *wtx) run(f func(*wtx) error) error {
+	if t.err != nil {
+		return t.err
+	}
+	if _, err := t.exec(`BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	err := f(t)
+	if err == nil {
+		if _, err = t.exec(`COMMIT`); err == nil {
+			return nil
+		}
+	}
+	t.exec(`ROLLBACK`)
+	return err
+}
+
+// stmt returns the prepared statement for q.
+func (t *wtx) stmt(q string) (driver.Stmt, error) {
+	st := t.stmts[q]
+	if st == nil {
+		var err error
+		if st, err = t.c.PrepareContext(context.Background(), q); err != nil {
+			return nil, err
+		}
+		t.stmts[q] = st
+	}
+	return st, nil
+}
+
+func named(args []any) ([]driver.NamedValue, error) {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		v, err := driver.DefaultParameterConverter.ConvertValue(a)
+		if err != nil {
+			return nil, err
+		}
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	return nv, nil
+}
+
+func (t *wtx) exec(q string, args ...any) (driver.Result, error) {
+	st, err := t.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	nv, err := named(args)
+	if err != nil {
+		return nil, err
+	}
+	return st.(driver.StmtExecContext).ExecContext(context.Background(), nv)
+}
+
+// affected runs q and returns how many rows it changed.
+func (t *wtx) affected(q string, args ...any) (int64, error) {
+	r, err := t.exec(q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// queryRow runs q and scans its first row into dest (sql.ErrNoRows when none).
+func (t *wtx) queryRow(q string, dest []any, args ...any) error {
+	st, err := t.stmt(q)
+	if err != nil {
+		return err
+	}
+	nv, err := named(args)
+	if err != nil {
+		return err
+	}
+	rows, err := st.(driver.StmtQueryContext).QueryContext(context.Background(), nv)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	vals := make([]driver.Value, len(rows.Columns()))
+	if err := rows.Next(vals); errors.Is(err, io.EOF) {
+		return sql.ErrNoRows
+	} else if err != nil {
+		return err
+	}
+	if len(dest) != len(vals) {
+		return fmt.Errorf("%d columns into %d values", len(vals), len(dest))
+	}
+	for i, v := range vals {
+		if err := assign(dest[i], v); err != nil {
+			return fmt.Errorf("column %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// assign stores a driver value in one of the few kinds of destination the writer uses.
+func assign(dest any, v driver.Value) error {
+	switch d := dest.(type) {
+	case *int64:
+		if x, ok := v.(int64); ok {
+			*d = x
+			return nil
+		}
+	case *bool:
+		switch x := v.(type) {
+		case int64:
+			*d = x != 0
+			return nil
+		case bool:
+			*d = x
+			return nil
+		}
+	case *string:
+		switch x := v.(type) {
+		case string:
+			*d = x
+			return nil
+		case []byte:
+			*d = string(x)
+			return nil
+		}
+	case *[]byte:
+		switch x := v.(type) {
+		case nil:
+			*d = nil
+			return nil
+		case []byte:
+			*d = bytes.Clone(x)
+			return nil
+		case string:
+			*d = []byte(x)
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot store %T in %T", v, dest)
+}
+
+// queryRow runs a read on the pool, prepared once per connection.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, ok := s.reads.Load(q)
+	if !ok {
+		p, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return s.db.QueryRowContext(ctx, q, args...) // carries the error
+		}
+		var loaded bool
+		if st, loaded = s.reads.LoadOrStore(q, p); loaded {
+			p.Close()
+		}
+	}
+	return st.(*sql.Stmt).QueryRowContext(ctx, args...)
 }
 
 // CreateUser adds a user.
 func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string, admin bool, now time.Time) (int64, error) {
-	r, err := s.w.ExecContext(ctx, `INSERT INTO users (name, email, password_hash, admin, created) VALUES ($1, $2, $3, $4, $5)`,
-		name, email, passwordHash, admin, now.Unix())
+	var id int64
+	err := s.write(ctx, func(t *wtx) error {
+		r, err := t.exec(`INSERT INTO users (name, email, password_hash, admin, created) VALUES ($1, $2, $3, $4, $5)`,
+			name, email, passwordHash, admin, now.Unix())
+		if err != nil {
+			return err
+		}
+		id, err = r.LastInsertId()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("adding user %s: %w", name, err)
 	}
-	return r.LastInsertId()
+	return id, nil
 }
 
-// UserByName returns a user, or ErrNoUser.
-func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
+const userColumns = `SELECT id, name, email, password_hash, admin, mfa, secret_enc, last_step FROM users`
+
+func scanUser(r *sql.Row) (User, error) {
 	var u User
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, email, password_hash, admin, mfa, secret_enc, last_step FROM users WHERE name = $1`, name).
-		Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.MFA, &u.SecretEnc, &u.LastStep)
+	err := r.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.MFA, &u.SecretEnc, &u.LastStep)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNoUser
 	}
 	return u, err
 }
+
+// UserByName returns a user, or ErrNoUser.
+func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
+	return scanUser(s.queryRow(ctx, userColumns+` WHERE name = $1`, name))
+}
+
+// UserByID returns a user, or ErrNoUser.
+func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+	return scanUser(s.queryRow(ctx, userColumns+` WHERE id = $1`, id))
+}
+
+// attemptUpdate spends an attempt unless the user is locked: fewer than $1 failures
+// in a row, or the last ($3 now) before $2 (lockout ago, which starts a new count).
+const attemptUpdate = `UPDATE users SET
+	failures = CASE WHEN failures >= $1 AND last_failure <= $2 THEN 1 ELSE failures + 1 END,
+	last_failure = $3
+	WHERE id = $4 AND (failures < $1 OR last_failure <= $2)`
 
 // BeginAttempt spends one attempt of a user's budget before a password or code is
 // checked: it fails (locked, with the time left) when maxAttempts attempts failed in
@@ -199,29 +514,72 @@ func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
 // the budget back.
 func (s *Store) BeginAttempt(ctx context.Context, userID int64, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error) {
 	expired := now.Add(-lockout).Unix()
-	r, err := s.w.ExecContext(ctx, `UPDATE users SET
-		failures = CASE WHEN failures >= $1 AND last_failure <= $2 THEN 1 ELSE failures + 1 END,
-		last_failure = $3
-		WHERE id = $4 AND (failures < $1 OR last_failure <= $2)`,
-		maxAttempts, expired, now.Unix(), userID)
-	if err != nil {
-		return false, 0, err
-	}
-	if n, _ := r.RowsAffected(); n == 1 {
-		return true, 0, nil
-	}
+	var ok bool
 	var last int64
-	if err := s.db.QueryRowContext(ctx, `SELECT last_failure FROM users WHERE id = $1`, userID).Scan(&last); err != nil {
-		return false, 0, err
+	err := s.write(ctx, func(t *wtx) error {
+		n, err := t.affected(attemptUpdate, maxAttempts, expired, now.Unix(), userID)
+		if err != nil {
+			return err
+		}
+		if ok = n == 1; ok {
+			return nil
+		}
+		return t.queryRow(`SELECT last_failure FROM users WHERE id = $1`, []any{&last}, userID)
+	})
+	if err != nil || ok {
+		return ok, 0, err
 	}
 	return false, time.Unix(last, 0).Add(lockout).Sub(now), nil
+}
+
+// VerifyAttempt is what POST /api/v1/verify needs from the database.
+type VerifyAttempt struct {
+	App    string        // the application token's name; "" when unknown, and nothing else was done
+	User   User          // the user, one attempt spent; ID 0 when there is no such user or they are not enrolled
+	Locked time.Duration // > 0: the user is locked for this long, nothing spent
+}
+
+// BeginVerify is the hot path of applications checking codes, in one write shared
+// with the writes of the moment: it checks the application token (by its MAC) and
+// spends one attempt of the enrolled user's budget as BeginAttempt does, returning
+// the user. No read transaction of its own, no commit of its own.
+func (s *Store) BeginVerify(ctx context.Context, tokenMAC, username string, maxAttempts int, lockout time.Duration, now time.Time) (VerifyAttempt, error) {
+	expired := now.Add(-lockout).Unix()
+	var v VerifyAttempt
+	err := s.write(ctx, func(t *wtx) error {
+		v = VerifyAttempt{}
+		err := t.queryRow(`SELECT name FROM app_tokens WHERE hash = $1`, []any{&v.App}, tokenMAC)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		// A SELECT and an UPDATE by key: cheaper here than UPDATE ... RETURNING, which
+		// builds a temporary table each time. One writer, one transaction: atomic.
+		u := &v.User
+		var last int64 // the last failure, for a lockout's time left
+		err = t.queryRow(`SELECT id, name, email, password_hash, admin, mfa, secret_enc, last_step, last_failure FROM users WHERE name = $1`,
+			[]any{&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.MFA, &u.SecretEnc, &u.LastStep, &last}, username)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && !u.MFA {
+			*u = User{}
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if n, err := t.affected(attemptUpdate, maxAttempts, expired, now.Unix(), u.ID); err != nil || n == 1 {
+			return err
+		}
+		*u = User{}
+		v.Locked = max(time.Unix(last, 0).Add(lockout).Sub(now), time.Second)
+		return nil
+	})
+	return v, err
 }
 
 // ReleaseAttempt gives back one attempt: a correct password is no failure, though
 // the sign-in is not complete until the code.
 func (s *Store) ReleaseAttempt(ctx context.Context, userID int64) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE users SET failures = MAX(failures - 1, 0) WHERE id = $1`, userID)
-	return err
+	return s.exec(ctx, `UPDATE users SET failures = MAX(failures - 1, 0) WHERE id = $1`, userID)
 }
 
 // EndAttempt records an attempt's outcome: success clears the failures.
@@ -229,49 +587,56 @@ func (s *Store) EndAttempt(ctx context.Context, userID int64, success bool) erro
 	if !success {
 		return nil // BeginAttempt already counted it
 	}
-	_, err := s.w.ExecContext(ctx, `UPDATE users SET failures = 0 WHERE id = $1`, userID)
-	return err
+	return s.exec(ctx, `UPDATE users SET failures = 0 WHERE id = $1`, userID)
+}
+
+// exec is a write of one statement.
+func (s *Store) exec(ctx context.Context, q string, args ...any) error {
+	return s.write(ctx, func(t *wtx) error {
+		_, err := t.exec(q, args...)
+		return err
+	})
+}
+
+// once runs a conditional write and reports whether it changed exactly one row.
+func (s *Store) once(ctx context.Context, q string, args ...any) (bool, error) {
+	var n int64
+	err := s.write(ctx, func(t *wtx) error {
+		var err error
+		n, err = t.affected(q, args...)
+		return err
+	})
+	return n == 1, err
 }
 
 // UseStep records that a TOTP step was used, only if it is later than the last one:
 // of two requests with one code, exactly one gets true.
 func (s *Store) UseStep(ctx context.Context, userID, step int64) (bool, error) {
-	r, err := s.w.ExecContext(ctx, `UPDATE users SET last_step = $1 WHERE id = $2 AND last_step < $1`, step, userID)
-	if err != nil {
-		return false, err
-	}
-	n, _ := r.RowsAffected()
-	return n == 1, nil
+	return s.once(ctx, `UPDATE users SET last_step = $1 WHERE id = $2 AND last_step < $1`, step, userID)
 }
 
 // UseBackupCode spends a backup code (by its hash), once.
 func (s *Store) UseBackupCode(ctx context.Context, userID int64, hash string) (bool, error) {
-	r, err := s.w.ExecContext(ctx, `UPDATE backup_codes SET used = 1 WHERE user_id = $1 AND hash = $2 AND used = 0`, userID, hash)
-	if err != nil {
-		return false, err
-	}
-	n, _ := r.RowsAffected()
-	return n == 1, nil
+	return s.once(ctx, `UPDATE backup_codes SET used = 1 WHERE user_id = $1 AND hash = $2 AND used = 0`, userID, hash)
 }
 
 // BackupCodesLeft counts a user's unused backup codes.
 func (s *Store) BackupCodesLeft(ctx context.Context, userID int64) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM backup_codes WHERE user_id = $1 AND used = 0`, userID).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM backup_codes WHERE user_id = $1 AND used = 0`, userID).Scan(&n)
 	return n, err
 }
 
 // SetPending stores an enrollment's secret until it is confirmed or expires.
 func (s *Store) SetPending(ctx context.Context, userID int64, secretEnc []byte, expires time.Time) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE users SET pending_enc = $1, pending_expires = $2 WHERE id = $3`, secretEnc, expires.Unix(), userID)
-	return err
+	return s.exec(ctx, `UPDATE users SET pending_enc = $1, pending_expires = $2 WHERE id = $3`, secretEnc, expires.Unix(), userID)
 }
 
 // Pending returns a user's unexpired pending enrollment secret, or nil.
 func (s *Store) Pending(ctx context.Context, userID int64, now time.Time) ([]byte, error) {
 	var enc []byte
 	var expires int64
-	err := s.db.QueryRowContext(ctx, `SELECT pending_enc, pending_expires FROM users WHERE id = $1`, userID).Scan(&enc, &expires)
+	err := s.queryRow(ctx, `SELECT pending_enc, pending_expires FROM users WHERE id = $1`, userID).Scan(&enc, &expires)
 	if err != nil || now.Unix() >= expires {
 		return nil, err
 	}
@@ -282,69 +647,62 @@ func (s *Store) Pending(ctx context.Context, userID int64, now time.Time) ([]byt
 // (the old set dies) and the step of the confirming code as the last used, in one
 // transaction.
 func (s *Store) ConfirmEnrollment(ctx context.Context, userID int64, secretEnc []byte, step int64, codeHashes []string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa = 1, secret_enc = $1, last_step = $2, pending_enc = NULL, pending_expires = 0 WHERE id = $3`,
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(`UPDATE users SET mfa = 1, secret_enc = $1, last_step = $2, pending_enc = NULL, pending_expires = 0 WHERE id = $3`,
 			secretEnc, step, userID); err != nil {
 			return err
 		}
-		return replaceCodes(ctx, tx, userID, codeHashes)
+		return t.replaceCodes(userID, codeHashes)
 	})
 }
 
 // ReplaceBackupCodes kills the old set and stores the new one.
 func (s *Store) ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return replaceCodes(ctx, tx, userID, codeHashes) })
+	return s.write(ctx, func(t *wtx) error { return t.replaceCodes(userID, codeHashes) })
 }
 
 // DisableMFA forgets the secret and the backup codes.
 func (s *Store) DisableMFA(ctx context.Context, userID int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa = 0, secret_enc = NULL, last_step = -1 WHERE id = $1`, userID); err != nil {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(`UPDATE users SET mfa = 0, secret_enc = NULL, last_step = -1 WHERE id = $1`, userID); err != nil {
 			return err
 		}
-		return replaceCodes(ctx, tx, userID, nil)
+		return t.replaceCodes(userID, nil)
 	})
 }
 
-func replaceCodes(ctx context.Context, tx *sql.Tx, userID int64, hashes []string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM backup_codes WHERE user_id = $1`, userID); err != nil {
+func (t *wtx) replaceCodes(userID int64, hashes []string) error {
+	if _, err := t.exec(`DELETE FROM backup_codes WHERE user_id = $1`, userID); err != nil {
 		return err
 	}
 	for _, h := range hashes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO backup_codes (user_id, hash) VALUES ($1, $2)`, userID, h); err != nil {
+		if _, err := t.exec(`INSERT INTO backup_codes (user_id, hash) VALUES ($1, $2)`, userID, h); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-// Audit records a security event.
+// Audit records a security event. It is queued and committed with the writes of the
+// moment (a burst of failures shares a few commits) without waiting; FlushAudit and
+// Close wait for it. Nothing is dropped: Audit blocks while the queue is full.
 func (s *Store) Audit(_ context.Context, now time.Time, userID int64, event, addr, detail string) error {
 	var uid any
 	if userID != 0 {
 		uid = userID
 	}
-	s.audit <- auditEvent{at: now.Unix(), userID: uid, event: event, addr: addr, detail: detail}
-	return nil
+	return s.queue(context.Background(), &writeOp{f: func(t *wtx) error {
+		_, err := t.exec(`INSERT INTO audit (at, user_id, event, addr, detail) VALUES ($1, $2, $3, $4, $5)`,
+			now.Unix(), uid, event, addr, detail)
+		return err
+	}})
 }
 
 // AuditCount counts events of a kind, for tests and the admin view.
 func (s *Store) AuditCount(ctx context.Context, event string) (int, error) {
 	s.FlushAudit()
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit WHERE event = $1`, event).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM audit WHERE event = $1`, event).Scan(&n)
 	return n, err
 }
 
@@ -356,16 +714,15 @@ type Session struct {
 
 // CreateSession stores a session by the hash of its token.
 func (s *Store) CreateSession(ctx context.Context, hash string, userID int64, full bool, expires time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, $3, $4)`,
+	return s.exec(ctx, `INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, $3, $4)`,
 		hash, userID, full, expires.Unix())
-	return err
 }
 
 // SessionByHash returns an unexpired session.
 func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (Session, bool, error) {
 	var se Session
 	var expires int64
-	err := s.db.QueryRowContext(ctx, `SELECT user_id, full, expires FROM sessions WHERE hash = $1`, hash).Scan(&se.UserID, &se.Full, &expires)
+	err := s.queryRow(ctx, `SELECT user_id, full, expires FROM sessions WHERE hash = $1`, hash).Scan(&se.UserID, &se.Full, &expires)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && now.Unix() >= expires {
 		return se, false, nil
 	}
@@ -374,31 +731,17 @@ func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (
 
 // CompleteSession marks a half signed-in session as fully signed in.
 func (s *Store) CompleteSession(ctx context.Context, hash string) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE sessions SET full = 1 WHERE hash = $1`, hash)
-	return err
+	return s.exec(ctx, `UPDATE sessions SET full = 1 WHERE hash = $1`, hash)
 }
 
 // DeleteSession signs a session out.
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
-	return err
-}
-
-// UserByID returns a user, or ErrNoUser.
-func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	var u User
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, email, password_hash, admin, mfa, secret_enc, last_step FROM users WHERE id = $1`, id).
-		Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.MFA, &u.SecretEnc, &u.LastStep)
-	if errors.Is(err, sql.ErrNoRows) {
-		return u, ErrNoUser
-	}
-	return u, err
+	return s.exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
 }
 
 // AddToken stores an application token (by its MAC) under a name.
 func (s *Store) AddToken(ctx context.Context, name, hash string, now time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO app_tokens (name, hash, created) VALUES ($1, $2, $3)`, name, hash, now.Unix())
-	if err != nil {
+	if err := s.exec(ctx, `INSERT INTO app_tokens (name, hash, created) VALUES ($1, $2, $3)`, name, hash, now.Unix()); err != nil {
 		return fmt.Errorf("adding token %s: %w", name, err)
 	}
 	return nil
@@ -407,7 +750,7 @@ func (s *Store) AddToken(ctx context.Context, name, hash string, now time.Time) 
 // TokenName returns the name of the application token with this MAC.
 func (s *Store) TokenName(ctx context.Context, hash string) (string, bool, error) {
 	var name string
-	err := s.db.QueryRowContext(ctx, `SELECT name FROM app_tokens WHERE hash = $1`, hash).Scan(&name)
+	err := s.queryRow(ctx, `SELECT name FROM app_tokens WHERE hash = $1`, hash).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -444,20 +787,18 @@ type UserSummary struct {
 
 // DeleteUserSessions signs a user out everywhere but, if given, one session.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
-	return err
+	return s.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
 }
 
 // RememberDevice stores a remembered device (by its token's MAC) until expires.
 func (s *Store) RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
-	return err
+	return s.exec(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
 }
 
 // DeviceRemembered reports whether the device with this MAC is remembered for userID.
 func (s *Store) DeviceRemembered(ctx context.Context, hash string, userID int64, now time.Time) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices WHERE hash = $1 AND user_id = $2 AND expires > $3`,
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM devices WHERE hash = $1 AND user_id = $2 AND expires > $3`,
 		hash, userID, now.Unix()).Scan(&n)
 	return n == 1, err
 }
@@ -465,7 +806,7 @@ func (s *Store) DeviceRemembered(ctx context.Context, hash string, userID int64,
 // SetPassword replaces a user's password hash and ends every other session and
 // every remembered device.
 func (s *Store) SetPassword(ctx context.Context, userID int64, hash, keepSession string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(t *wtx) error {
 		for _, q := range []struct {
 			sql  string
 			args []any
@@ -474,7 +815,7 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, hash, keepSession
 			{`DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, []any{userID, keepSession}},
 			{`DELETE FROM devices WHERE user_id = $1`, []any{userID}},
 		} {
-			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+			if _, err := t.exec(q.sql, q.args...); err != nil {
 				return err
 			}
 		}

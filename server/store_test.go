@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -133,5 +135,74 @@ func TestPendingExpires(t *testing.T) {
 	}
 	if p, _ := s.Pending(ctx, id, now.Add(10*time.Minute)); p != nil {
 		t.Fatal("the pending enrollment lives past 10 minutes")
+	}
+}
+
+// Writes share commits: in a burst where some writes fail (a name already taken),
+// every other write is committed, each failure is its caller's alone, and the
+// audit events queued in the burst are all there.
+func TestGroupCommitIsolation(t *testing.T) {
+	s, _ := testStore(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var added, refused atomic.Int32
+	for i := range 200 {
+		wg.Go(func() {
+			name := fmt.Sprintf("user%d", i)
+			if i%10 == 0 {
+				name = "alice" // taken
+			}
+			if _, err := s.CreateUser(ctx, name, "", "hash", false, time.Unix(1000, 0)); err != nil {
+				refused.Add(1)
+				if !strings.Contains(err.Error(), "alice") {
+					t.Errorf("user %s refused: %v", name, err)
+				}
+			} else {
+				added.Add(1)
+			}
+			s.Audit(ctx, time.Unix(1000, 0), 0, "burst", "", name)
+		})
+	}
+	wg.Wait()
+	if added.Load() != 180 || refused.Load() != 20 {
+		t.Fatalf("%d added, %d refused; want 180 and 20", added.Load(), refused.Load())
+	}
+	users, err := s.Users(ctx)
+	if err != nil || len(users) != 181 {
+		t.Fatalf("%d users in the database (%v), want 181", len(users), err)
+	}
+	if n, err := s.AuditCount(ctx, "burst"); n != 200 || err != nil {
+		t.Fatalf("%d audit events (%v), want 200", n, err)
+	}
+}
+
+// Close writes the queued audit events; a write after Close is an error, not a
+// panic or a hang.
+func TestCloseKeepsQueuedWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ward.db")
+	s, err := OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 1000 {
+		s.Audit(ctx, time.Unix(int64(i), 0), 0, "queued", "", "")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(ctx, "late", "", "hash", false, time.Unix(1, 0)); err == nil {
+		t.Fatal("a write after Close succeeded")
+	}
+	if err := s.Audit(ctx, time.Unix(1, 0), 0, "late", "", ""); err == nil {
+		t.Fatal("an audit event after Close was taken")
+	}
+	s, err = OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, _ := s.AuditCount(ctx, "queued"); n != 1000 {
+		t.Fatalf("%d of 1000 queued audit events written", n)
 	}
 }

@@ -62,13 +62,34 @@ func TestVerifyReplay(t *testing.T) {
 }
 
 func TestVerifyBadInput(t *testing.T) {
-	for _, code := range []string{"", "12345", "1234567", "abcdef", "287 08"} {
+	for _, code := range []string{"", "12345", "1234567", "abcdef", "287 08", "287-082", "２87082", "287082x", "-87082"} {
 		if _, ok := Verify(secret, code, time.Unix(59, 0), 1, -1); ok {
 			t.Errorf("%q accepted", code)
 		}
 	}
 	if _, ok := Verify(secret, "287 082", time.Unix(59, 0), 0, -1); !ok {
 		t.Error("a code typed with a space refused")
+	}
+}
+
+// Verify computes its own HOTP values: they must be the vault's (tested against the
+// RFC vectors there) for every step of a long stretch and several secrets, and only
+// the typed code's step may match.
+func TestVerifyMatchesVault(t *testing.T) {
+	secrets := [][]byte{secret, []byte("k"), []byte("a much longer secret than twenty bytes, SHA-1 block sized or more!")}
+	for _, sec := range secrets {
+		a := vault.Account{Type: vault.TOTP, Secret: sec, Algorithm: vault.SHA1, Digits: 6, Period: 30}
+		for step := int64(0); step < 5000; step += 7 {
+			now := time.Unix(step*30+11, 0)
+			code, _ := a.Code(now)
+			got, ok := Verify(sec, code, now, 0, -1)
+			if !ok || got != step {
+				t.Fatalf("secret %q step %d: code %s gave %d %v", sec, step, code, got, ok)
+			}
+		}
+	}
+	if _, ok := Verify(secret, "\t287082\n", time.Unix(59, 0), 0, -1); !ok {
+		t.Error("a code with surrounding white space refused")
 	}
 }
 

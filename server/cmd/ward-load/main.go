@@ -11,10 +11,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +32,7 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "duration of each run")
 	signins := flag.Int("signins", 200, "simultaneous sign-ins")
 	prepare := flag.Bool("prepare", false, "enroll the users (created beforehand with ward admin add-user) and stop")
+	pid := flag.Int("pid", 0, "the server's process ID, to report its CPU time per request (Linux)")
 	flag.Parse()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}, Timeout: 30 * time.Second}
 	if *prepare {
@@ -39,9 +43,11 @@ func main() {
 		return
 	}
 
+	cpu0 := cpuTime(*pid)
 	health := run(*conc, *dur, func(i, n int) (*http.Request, error) {
 		return http.NewRequest("GET", *base+"/healthz", nil)
 	}, client)
+	cpu1 := cpuTime(*pid)
 	verify := run(*conc, *dur, func(i, n int) (*http.Request, error) {
 		body := fmt.Sprintf(`{"username":"u%d","code":"%06d"}`, (i+n)%*users, (i*7919+n*104729)%1000000)
 		req, err := http.NewRequest("POST", *base+"/api/v1/verify", bytes.NewReader([]byte(body)))
@@ -51,16 +57,22 @@ func main() {
 		}
 		return req, err
 	}, client)
-	fmt.Printf("%-22s %10s %10s %10s %10s %8s\n", "endpoint", "requests", "req/s", "p50 ms", "p99 ms", "errors")
+	cpu2 := cpuTime(*pid)
+	fmt.Printf("%-22s %10s %10s %10s %10s %8s %14s\n", "endpoint", "requests", "req/s", "p50 ms", "p99 ms", "errors", "server CPU/req")
 	for _, r := range []struct {
 		name string
 		s    stats
-	}{{"GET /healthz", health}, {"POST /api/v1/verify", verify}} {
-		fmt.Printf("%-22s %10d %10.0f %10.2f %10.2f %8d\n", r.name, r.s.n, float64(r.s.n)/dur.Seconds(), r.s.p(50), r.s.p(99), r.s.errors)
+		cpu  time.Duration
+	}{{"GET /healthz", health, cpu1 - cpu0}, {"POST /api/v1/verify", verify, cpu2 - cpu1}} {
+		perReq := "-"
+		if *pid != 0 && r.s.n > 0 {
+			perReq = fmt.Sprintf("%.1f µs", float64(r.cpu.Microseconds())/float64(r.s.n))
+		}
+		fmt.Printf("%-22s %10d %10.0f %10.2f %10.2f %8d %14s\n", r.name, r.s.n, float64(r.s.n)/dur.Seconds(), r.s.p(50), r.s.p(99), r.s.errors, perReq)
 	}
 	fmt.Printf("verify/healthz throughput: %.2f (target >= 0.5); verify p99 %.1f ms (target < 20)\n",
 		float64(verify.n)/float64(health.n), verify.p(99))
-	fmt.Printf("statuses of verify: %v\n", verify.status)
+	fmt.Printf("statuses of verify: %v; valid codes among them (random hits): %d\n", verify.status, verify.valid)
 
 	// Simultaneous sign-ins: each argon2id costs 64 MiB; the server bounds how many run.
 	var wg sync.WaitGroup
@@ -93,8 +105,29 @@ func main() {
 	}
 }
 
+// cpuTime is a process's user and system CPU time so far, from /proc (0 when pid
+// is 0 or unreadable).
+func cpuTime(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces, inside parentheses).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
 type stats struct {
 	n, errors int
+	valid     int // verify answers {"valid":true}: a random code can be right
 	lat       []time.Duration
 	status    map[int]int
 }
@@ -128,13 +161,11 @@ func run(c int, d time.Duration, mk func(i, n int) (*http.Request, error), clien
 					local.errors++
 					continue
 				}
-				var buf [512]byte
-				for {
-					if _, err := r.Body.Read(buf[:]); err != nil {
-						break
-					}
-				}
+				body, _ := io.ReadAll(io.LimitReader(r.Body, 4096))
 				r.Body.Close()
+				if bytes.Contains(body, []byte(`"valid":true`)) {
+					local.valid++
+				}
 				local.lat = append(local.lat, time.Since(t0))
 				local.status[r.StatusCode]++
 				local.n++
@@ -142,6 +173,7 @@ func run(c int, d time.Duration, mk func(i, n int) (*http.Request, error), clien
 			mu.Lock()
 			all.n += local.n
 			all.errors += local.errors
+			all.valid += local.valid
 			all.lat = append(all.lat, local.lat...)
 			for k, v := range local.status {
 				all.status[k] += v

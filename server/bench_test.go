@@ -1,0 +1,58 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// BenchmarkVerify is the server's own work for one POST /api/v1/verify with a
+// wrong code (token check, user, attempt, TOTP, audit), without the network: what
+// scripts/bench-server.sh measures over loopback, beside /healthz.
+func BenchmarkVerify(b *testing.B) {
+	e := newEnv(b)
+	e.srv.cfg.Policy.MaxAttempts = 1 << 30
+	e.enroll(e.client())
+	token, err := e.srv.AddToken(b.Context(), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := e.srv.Handler()
+	var n atomic.Int64
+	b.SetParallelism(32) // 64 clients on 2 CPUs, as scripts/bench-server.sh runs it
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			body := fmt.Sprintf(`{"username":"alice","code":"%06d"}`, (i*7919)%1000000)
+			r := httptest.NewRequest("POST", "/api/v1/verify", strings.NewReader(body))
+			r.Header.Set("Authorization", "Bearer "+token)
+			r.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				b.Fatalf("verify: %d %s", w.Code, w.Body)
+			}
+		}
+	})
+	b.StopTimer()
+	e.store.FlushAudit()
+}
+
+// BenchmarkHealthz is the same path for GET /healthz, for comparison.
+func BenchmarkHealthz(b *testing.B) {
+	e := newEnv(b)
+	h := e.srv.Handler()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest("GET", "/healthz", nil))
+			if w.Code != http.StatusOK {
+				b.Fatalf("healthz: %d", w.Code)
+			}
+		}
+	})
+}
