@@ -205,11 +205,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	ctx, now, addr := r.Context(), s.cfg.Now(), s.clientAddr(r)
+	ctx, addr := r.Context(), s.clientAddr(r)
 	u, err := s.store.UserByName(ctx, req.Username)
 	if errors.Is(err, ErrNoUser) {
 		s.hasher.Check(ctx, req.Password, s.dummy) // the same time as a real check
-		s.store.Audit(ctx, now, 0, "login_failed", addr, "unknown user")
+		s.event(r, User{}, "login_failed", "unknown user")
 		fail(w, http.StatusUnauthorized, wrongCredentials)
 		return
 	}
@@ -231,7 +231,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !match {
-		s.store.Audit(ctx, now, u.ID, "login_failed", addr, "password")
+		s.event(r, u, "login_failed", "password")
 		fail(w, http.StatusUnauthorized, wrongCredentials)
 		return
 	}
@@ -241,10 +241,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !u.MFA:
 		next = "enroll"
-		s.store.Audit(ctx, now, u.ID, "login", addr, "password only: not enrolled")
+		s.event(r, u, "login", "password only: not enrolled")
 	case s.rememberedDevice(r, u.ID):
 		next, full = "done", true
-		s.store.Audit(ctx, now, u.ID, "login", addr, "password and remembered device")
+		s.event(r, u, "login", "password and remembered device")
 	}
 	// A correct password is no failure: its attempt is given back, but the code
 	// failures stay counted until the sign-in is complete.
@@ -301,7 +301,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !good {
-		s.store.Audit(ctx, now, u.ID, "login_failed", addr, "code")
+		s.event(r, u, "login_failed", "code")
 		fail(w, http.StatusUnauthorized, wrongCredentials)
 		return
 	}
@@ -316,7 +316,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) {
 				SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies, MaxAge: int(life.Seconds())})
 		}
 	}
-	s.store.Audit(ctx, now, u.ID, "login", addr, how)
+	s.event(r, u, "login", how)
 	writeJSON(w, http.StatusOK, map[string]string{"next": "done"})
 }
 
@@ -346,7 +346,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx, now := r.Context(), s.cfg.Now()
+	ctx := r.Context()
 	if len([]rune(req.New)) < MinPasswordLen {
 		fail(w, http.StatusBadRequest, fmt.Sprintf("The new password needs at least %d characters.", MinPasswordLen))
 		return
@@ -355,7 +355,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if match, err := s.hasher.Check(ctx, req.Current, u.PasswordHash); err != nil || !match {
-		s.store.Audit(ctx, now, u.ID, "password_change_failed", s.clientAddr(r), "")
+		s.event(r, u, "password_change_failed", "")
 		fail(w, http.StatusUnauthorized, "The current password is wrong.")
 		return
 	}
@@ -370,7 +370,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.store.EndAttempt(ctx, u.ID, true)
-	s.store.Audit(ctx, now, u.ID, "password_changed", s.clientAddr(r), "")
+	s.event(r, u, "password_changed", "")
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -483,7 +483,7 @@ func (s *Server) enrollConfirm(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	s.store.Audit(ctx, now, u.ID, "enrolled", s.clientAddr(r), "")
+	s.event(r, u, "enrolled", "")
 	writeJSON(w, http.StatusOK, map[string][]string{"backup_codes": codes})
 }
 
@@ -513,12 +513,40 @@ func qrPNG(text string) ([]byte, error) {
 func (s *Server) beginAddr(w http.ResponseWriter, r *http.Request, u User) (failed *bool, ok bool) {
 	addr, now := s.clientAddr(r), s.cfg.Now()
 	if ok, left := s.addrs.begin(addr, now); !ok {
-		s.store.Audit(r.Context(), now, u.ID, "address_limited", addr, "")
+		s.event(r, u, "address_limited", "")
 		s.locked(w, left)
 		return nil, false
 	}
 	f := true
 	return &f, true
+}
+
+// quietEvents come at the rate of requests (an application checking codes, a
+// client hammering a locked account): the audit table has each; the log only at
+// debug level.
+var quietEvents = map[string]bool{"verified": true, "verify_failed": true, "locked": true, "address_limited": true}
+
+// event records a security event: a row of the audit table and a log line. The
+// log names the user only when it is a real one: a name typed for no account may
+// be a password typed in the wrong field.
+func (s *Server) event(r *http.Request, u User, event, detail string) {
+	ctx, now, addr := r.Context(), s.cfg.Now(), s.clientAddr(r)
+	s.store.Audit(ctx, now, u.ID, event, addr, detail)
+	level := slog.LevelInfo
+	if quietEvents[event] {
+		level = slog.LevelDebug
+	}
+	if !s.cfg.Log.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("event", event), slog.String("addr", addr)}
+	if u.ID != 0 {
+		attrs = append(attrs, slog.String("user", u.Name))
+	}
+	if detail != "" {
+		attrs = append(attrs, slog.String("detail", detail))
+	}
+	s.cfg.Log.LogAttrs(ctx, level, "security event", attrs...)
 }
 
 // MinPasswordLen is the shortest password the server takes.
@@ -548,7 +576,7 @@ func (s *Server) spendAttempt(w http.ResponseWriter, r *http.Request, u User, on
 		if onLocked != nil {
 			onLocked()
 		}
-		s.store.Audit(ctx, now, u.ID, "locked", s.clientAddr(r), r.URL.Path)
+		s.event(r, u, "locked", r.URL.Path)
 		s.locked(w, left)
 		return false
 	}
@@ -572,7 +600,7 @@ func (s *Server) codeGate(w http.ResponseWriter, r *http.Request, u User, code s
 		return false
 	}
 	if !good {
-		s.store.Audit(ctx, now, u.ID, "code_failed", s.clientAddr(r), r.URL.Path)
+		s.event(r, u, "code_failed", r.URL.Path)
 		fail(w, http.StatusUnauthorized, "That code is wrong or was already used.")
 		return false
 	}
@@ -596,7 +624,7 @@ func (s *Server) regenerateCodes(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	s.store.Audit(r.Context(), s.cfg.Now(), u.ID, "codes_regenerated", s.clientAddr(r), "")
+	s.event(r, u, "codes_regenerated", "")
 	writeJSON(w, http.StatusOK, map[string][]string{"backup_codes": codes})
 }
 
@@ -615,7 +643,7 @@ func (s *Server) disable(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	s.store.Audit(r.Context(), s.cfg.Now(), u.ID, "mfa_disabled", s.clientAddr(r), "")
+	s.event(r, u, "mfa_disabled", "")
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -642,7 +670,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnauthorized, "A valid application token is needed.")
 		return
 	case v.Locked > 0:
-		s.store.Audit(ctx, now, v.User.ID, "locked", s.clientAddr(r), r.URL.Path)
+		s.event(r, v.User, "locked", r.URL.Path)
 		s.locked(w, v.Locked)
 		return
 	case v.User.ID == 0:
@@ -657,9 +685,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	if good {
 		s.store.EndAttempt(ctx, u.ID, true)
-		s.store.Audit(ctx, now, u.ID, "verified", s.clientAddr(r), v.App)
+		s.event(r, u, "verified", v.App)
 	} else {
-		s.store.Audit(ctx, now, u.ID, "verify_failed", s.clientAddr(r), v.App)
+		s.event(r, u, "verify_failed", v.App)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if good {

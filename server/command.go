@@ -32,6 +32,7 @@ type IO struct {
 // options are the flags of serve and admin, each with a WARD_SERVER_* twin.
 type options struct {
 	addr, data, db, baseURL, issuer, tlsCert, tlsKey, proxies string
+	logLevel                                                  string
 	maxAttempts, skew, rememberDays, backupCodes              int
 	lockout                                                   time.Duration
 }
@@ -67,6 +68,7 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&o.rememberDays, "remember-days", envInt("REMEMBER_DAYS", 30), "")
 	fs.IntVar(&o.backupCodes, "backup-codes", envInt("BACKUP_CODES", 10), "")
 	fs.StringVar(&o.proxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "")
+	fs.StringVar(&o.logLevel, "log-level", env("LOG_LEVEL", "info"), "")
 }
 
 func defaultDataDir(getenv func(string) string) string {
@@ -167,7 +169,11 @@ func serve(ctx context.Context, args []string, std IO) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("serve: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(std.Stderr, nil))
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: give debug, info, warn or error", o.logLevel)
+	}
+	log := slog.New(slog.NewTextHandler(std.Stderr, &slog.HandlerOptions{Level: level}))
 	srv, store, err := o.open(log)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,8 +90,35 @@ func TestServerBinary(t *testing.T) {
 	if len(conf["backup_codes"].([]any)) != 10 {
 		t.Fatalf("confirm: %v", conf)
 	}
-	if strings.Contains(logs.String(), en["secret"].(string)) {
-		t.Fatal("the secret is in the server's log")
+	// A password typed into the username field, by someone else.
+	r, err := http.Post(base+"/api/v1/login", "application/json", strings.NewReader(`{"username":"Tr0ub4dor&3-in-the-wrong-field","password":"x"}`))
+	if err != nil || r.StatusCode != 401 {
+		t.Fatalf("login with an unknown name: %v %v", err, r)
+	}
+	r.Body.Close()
+	// The security events are logged (structured, one line each), and no secret is.
+	log := logs.String()
+	for _, want := range []string{`msg="security event" event=login`, `event=enrolled addr=127.0.0.1 user=bob`,
+		`event=login_failed addr=127.0.0.1 detail="unknown user"`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %s:\n%s", want, log)
+		}
+	}
+	secrets := []string{en["secret"].(string), "bob's long password", "Tr0ub4dor", code}
+	for _, bc := range conf["backup_codes"].([]any) {
+		secrets = append(secrets, bc.(string))
+	}
+	u, _ := url.Parse(base)
+	for _, ck := range jar.Cookies(u) {
+		secrets = append(secrets, ck.Value)
+	}
+	if len(secrets) < 15 {
+		t.Fatalf("only %d secrets to look for: no session cookie?", len(secrets))
+	}
+	for _, sec := range secrets {
+		if strings.Contains(log, sec) {
+			t.Errorf("the server's log holds a secret (%.4s...):\n%s", sec, log)
+		}
 	}
 
 	users := exec.Command(bin, "admin", "users", "--json")
