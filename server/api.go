@@ -102,12 +102,23 @@ func (s *Server) Handler() http.Handler {
 	return http.NewCrossOriginProtection().Handler(securityHeaders(mux))
 }
 
+// The headers of every response. Their values are shared, never changed: set as
+// they are, without Header.Set's copy, on a path every request takes.
+var secureHeaders = map[string][]string{
+	"Content-Security-Policy": {"default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+	"X-Content-Type-Options":  {"nosniff"},
+	"Referrer-Policy":         {"no-referrer"},
+	"Cache-Control":           {"no-store"},
+}
+
+var jsonType = []string{"application/json"}
+
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		w.Header().Set("Cache-Control", "no-store")
+		hdr := w.Header()
+		for k, v := range secureHeaders {
+			hdr[k] = v
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -118,7 +129,7 @@ const wrongCredentials = "The username, password or code is wrong."
 const cookieName = "ward_session"
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
@@ -532,6 +543,11 @@ var quietEvents = map[string]bool{"verified": true, "verify_failed": true, "lock
 func (s *Server) event(r *http.Request, u User, event, detail string) {
 	ctx, now, addr := r.Context(), s.cfg.Now(), s.clientAddr(r)
 	s.store.Audit(ctx, now, u.ID, event, addr, detail)
+	s.logEvent(ctx, u, event, addr, detail)
+}
+
+// logEvent is event's log line alone, for events the store audited itself.
+func (s *Server) logEvent(ctx context.Context, u User, event, addr, detail string) {
 	level := slog.LevelInfo
 	if quietEvents[event] {
 		level = slog.LevelDebug
@@ -659,9 +675,21 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	ctx, now := r.Context(), s.cfg.Now()
-	v, err := s.store.BeginVerify(ctx, s.keys.MAC(strings.TrimSpace(token)), req.Username,
-		s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
+	ctx, now, addr := r.Context(), s.cfg.Now(), s.clientAddr(r)
+	c := VerifyCheck{TokenMAC: s.keys.MAC(strings.TrimSpace(token)), Username: req.Username,
+		MaxAttempts: s.cfg.Policy.MaxAttempts, Lockout: s.cfg.Policy.Lockout, Now: now, Addr: addr}
+	if auth.LooksLikeBackupCode(req.Code) {
+		c.BackupHash = auth.HashBackupCode(s.keys.hmac, req.Code)
+	} else {
+		c.TOTP = func(u User) (int64, bool) {
+			secret, err := s.keys.Open(u.SecretEnc)
+			if err != nil {
+				return 0, false // said by the log line below
+			}
+			return auth.Verify(secret, req.Code, now, s.cfg.Skew, u.LastStep)
+		}
+	}
+	v, err := s.store.Verify(ctx, c)
 	switch {
 	case err != nil:
 		s.internal(w, err)
@@ -670,29 +698,18 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnauthorized, "A valid application token is needed.")
 		return
 	case v.Locked > 0:
-		s.event(r, v.User, "locked", r.URL.Path)
+		s.logEvent(ctx, v.User, "locked", addr, v.App)
 		s.locked(w, v.Locked)
 		return
-	case v.User.ID == 0:
-		writeJSON(w, http.StatusOK, map[string]bool{"valid": false})
-		return
 	}
-	u := v.User
-	good, _, err := s.checkCode(ctx, u, req.Code, now)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if good {
-		s.store.EndAttempt(ctx, u.ID, true)
-		s.event(r, u, "verified", v.App)
-	} else {
-		s.event(r, u, "verify_failed", v.App)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if good {
+	w.Header()["Content-Type"] = jsonType
+	if v.Valid {
+		s.logEvent(ctx, v.User, "verified", addr, v.App)
 		w.Write(validTrue)
 	} else {
+		if v.User.ID != 0 {
+			s.logEvent(ctx, v.User, "verify_failed", addr, v.App)
+		}
 		w.Write(validFalse)
 	}
 }

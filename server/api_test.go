@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -56,7 +58,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Unix(1_763_900_000, 0)}
-	srv, err := New(Config{Skew: 1, Now: clk.now}, store, keys)
+	srv, err := New(Config{Skew: 1, Now: clk.now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, store, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +333,7 @@ func TestCodesAndDisable(t *testing.T) {
 // An application with a token checks codes; without one it is refused.
 func TestVerifyAPI(t *testing.T) {
 	e := newEnv(t)
-	secret, _ := e.enroll(e.client())
+	secret, backup := e.enroll(e.client())
 	token, err := e.srv.AddToken(context.Background(), "intranet")
 	if err != nil {
 		t.Fatal(err)
@@ -362,6 +364,43 @@ func TestVerifyAPI(t *testing.T) {
 	}
 	if _, out := post(token, "nobody", code); out["valid"] != false {
 		t.Fatal("an unknown user verified")
+	}
+	hash, _ := e.srv.HashPassword(context.Background(), "bob password")
+	e.store.CreateUser(context.Background(), "bob", "", hash, false, e.clk.now())
+	if _, out := post(token, "bob", code); out["valid"] != false {
+		t.Fatal("a user without two-factor sign-in verified")
+	}
+	// A backup code works through verify too, once.
+	if _, out := post(token, "alice", backup[2]); out["valid"] != true {
+		t.Fatal("a backup code refused")
+	}
+	if _, out := post(token, "alice", backup[2]); out["valid"] != false {
+		t.Fatal("a backup code verified twice")
+	}
+	// The attempt budget holds here as on sign-in: a success clears the failures,
+	// then 5 wrong codes in a row lock the account (429, Retry-After), even for
+	// the right code, until the lockout ends.
+	e.clk.add(30 * time.Second)
+	if _, out := post(token, "alice", codeNow(secret, e.clk.now())); out["valid"] != true {
+		t.Fatal("a fresh code refused")
+	}
+	for i := range 5 {
+		if st, out := post(token, "alice", "000000"); st != 200 || out["valid"] != false {
+			t.Fatalf("wrong code %d: %d %v", i, st, out)
+		}
+	}
+	e.clk.add(30 * time.Second)
+	if st, _ := post(token, "alice", codeNow(secret, e.clk.now())); st != 429 {
+		t.Fatalf("the right code on a locked account: %d, want 429", st)
+	}
+	e.clk.add(15 * time.Minute)
+	if st, out := post(token, "alice", codeNow(secret, e.clk.now())); st != 200 || out["valid"] != true {
+		t.Fatalf("after the lockout: %d %v", st, out)
+	}
+	for event, want := range map[string]int{"verified": 4, "verify_failed": 7, "locked": 1} {
+		if n, _ := e.store.AuditCount(context.Background(), event); n != want {
+			t.Errorf("%d %s events in the audit table, want %d", n, event, want)
+		}
 	}
 }
 

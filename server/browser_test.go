@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -64,11 +65,22 @@ func TestBrowser(t *testing.T) {
 			if shots == "" {
 				return nil
 			}
-			var png []byte
-			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
-				return err
+			// Light, then dark (the pages follow prefers-color-scheme), then light again.
+			for _, scheme := range []string{"dark", "light"} {
+				suffix := map[string]string{"dark": "-dark", "light": ""}[scheme]
+				var png []byte
+				if err := emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{
+					{Name: "prefers-color-scheme", Value: scheme}}).Do(ctx); err != nil {
+					return err
+				}
+				if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(shots, name+suffix+".png"), png, 0o644); err != nil {
+					return err
+				}
 			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+			return nil
 		})
 	}
 	run := func(what string, actions ...chromedp.Action) {
@@ -81,7 +93,10 @@ func TestBrowser(t *testing.T) {
 	run("sign in", chromedp.Navigate(e.ts.URL+"/"), chromedp.WaitVisible("#username", chromedp.ByID), shoot("sign-in"),
 		chromedp.SendKeys("#username", "alice", chromedp.ByID), chromedp.SendKeys("#password", "alice password", chromedp.ByID),
 		chromedp.Submit("#password", chromedp.ByID), chromedp.WaitVisible("#key", chromedp.ByID),
-		chromedp.Location(&url), chromedp.Text("#key", &key, chromedp.ByID), shoot("enroll"))
+		chromedp.Location(&url), chromedp.Text("#key", &key, chromedp.ByID), shoot("enroll"),
+		// The same page on a desktop screen.
+		emulation.SetDeviceMetricsOverride(1280, 800, 1, false), shoot("enroll-desktop"),
+		emulation.ClearDeviceMetricsOverride())
 	if !strings.HasSuffix(url, "/enroll") || len(strings.ReplaceAll(key, " ", "")) != 32 {
 		t.Fatalf("enroll page at %s, key %q", url, key)
 	}

@@ -405,6 +405,9 @@ func (t *wtx) queryRow(q string, dest []any, args ...any) error {
 
 // assign stores a driver value in one of the few kinds of destination the writer uses.
 func assign(dest any, v driver.Value) error {
+	if sc, ok := dest.(sql.Scanner); ok { // sql.NullInt64 and kin
+		return sc.Scan(v)
+	}
 	switch d := dest.(type) {
 	case *int64:
 		if x, ok := v.(int64); ok {
@@ -422,6 +425,9 @@ func assign(dest any, v driver.Value) error {
 		}
 	case *string:
 		switch x := v.(type) {
+		case nil:
+			*d = ""
+			return nil
 		case string:
 			*d = x
 			return nil
@@ -532,49 +538,91 @@ func (s *Store) BeginAttempt(ctx context.Context, userID int64, maxAttempts int,
 	return false, time.Unix(last, 0).Add(lockout).Sub(now), nil
 }
 
-// VerifyAttempt is what POST /api/v1/verify needs from the database.
-type VerifyAttempt struct {
-	App    string        // the application token's name; "" when unknown, and nothing else was done
-	User   User          // the user, one attempt spent; ID 0 when there is no such user or they are not enrolled
-	Locked time.Duration // > 0: the user is locked for this long, nothing spent
+// VerifyCheck is one application's check of a user's code (POST /api/v1/verify).
+type VerifyCheck struct {
+	TokenMAC, Username string
+	MaxAttempts        int
+	Lockout            time.Duration
+	Now                time.Time
+	Addr               string // for the audit table
+	// BackupHash, when the code has the shape of a backup code, is its HMAC: the
+	// code is spent if it is one of the user's unused ones. Otherwise TOTP tells
+	// whether the code is good for the user, and for which step; pure computation,
+	// it runs inside the write.
+	BackupHash string
+	TOTP       func(u User) (step int64, ok bool)
 }
 
-// BeginVerify is the hot path of applications checking codes, in one write shared
-// with the writes of the moment: it checks the application token (by its MAC) and
-// spends one attempt of the enrolled user's budget as BeginAttempt does, returning
-// the user. No read transaction of its own, no commit of its own.
-func (s *Store) BeginVerify(ctx context.Context, tokenMAC, username string, maxAttempts int, lockout time.Duration, now time.Time) (VerifyAttempt, error) {
-	expired := now.Add(-lockout).Unix()
-	var v VerifyAttempt
+// VerifyResult is what the check found.
+type VerifyResult struct {
+	App    string        // the application token's name; "" when unknown, and nothing else was done
+	User   User          // ID 0: no such user, or not enrolled (nothing spent)
+	Locked time.Duration // > 0: the user is locked for this long, nothing spent
+	Valid  bool
+}
+
+// Verify is the hot path of applications checking codes, all of it one write
+// shared with the writes of the moment: the token and the user (one SELECT), one
+// attempt of the budget spent, the code checked (a TOTP step used once, or a
+// backup code spent), the failures cleared on success, and the audit event, atomically.
+func (s *Store) Verify(ctx context.Context, c VerifyCheck) (VerifyResult, error) {
+	expired := c.Now.Add(-c.Lockout).Unix()
+	var v VerifyResult
 	err := s.write(ctx, func(t *wtx) error {
-		v = VerifyAttempt{}
-		err := t.queryRow(`SELECT name FROM app_tokens WHERE hash = $1`, []any{&v.App}, tokenMAC)
+		v = VerifyResult{}
+		u := &v.User
+		var id, lastStep, last sql.NullInt64
+		var mfa sql.NullBool
+		err := t.queryRow(`SELECT t.name, u.id, u.name, u.mfa, u.secret_enc, u.last_step, u.last_failure
+			FROM app_tokens t LEFT JOIN users u ON u.name = $2 WHERE t.hash = $1`,
+			[]any{&v.App, &id, &u.Name, &mfa, &u.SecretEnc, &lastStep, &last}, c.TokenMAC, c.Username)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+			return nil // no such token
 		} else if err != nil {
 			return err
 		}
-		// A SELECT and an UPDATE by key: cheaper here than UPDATE ... RETURNING, which
-		// builds a temporary table each time. One writer, one transaction: atomic.
-		u := &v.User
-		var last int64 // the last failure, for a lockout's time left
-		err = t.queryRow(`SELECT id, name, email, password_hash, admin, mfa, secret_enc, last_step, last_failure FROM users WHERE name = $1`,
-			[]any{&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.MFA, &u.SecretEnc, &u.LastStep, &last}, username)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && !u.MFA {
+		if !id.Valid || !mfa.Bool {
 			*u = User{}
 			return nil
-		} else if err != nil {
+		}
+		u.ID, u.MFA, u.LastStep = id.Int64, true, lastStep.Int64
+		audit := func(event string) error {
+			_, err := t.exec(auditInsert, c.Now.Unix(), u.ID, event, c.Addr, v.App)
 			return err
 		}
-		if n, err := t.affected(attemptUpdate, maxAttempts, expired, now.Unix(), u.ID); err != nil || n == 1 {
+		if n, err := t.affected(attemptUpdate, c.MaxAttempts, expired, c.Now.Unix(), u.ID); err != nil {
+			return err
+		} else if n == 0 {
+			v.Locked = max(time.Unix(last.Int64, 0).Add(c.Lockout).Sub(c.Now), time.Second)
+			return audit("locked")
+		}
+		var n int64
+		if c.BackupHash != "" {
+			n, err = t.affected(backupUse, u.ID, c.BackupHash)
+		} else if step, ok := c.TOTP(*u); ok {
+			n, err = t.affected(stepUse, step, u.ID)
+		}
+		if err != nil {
 			return err
 		}
-		*u = User{}
-		v.Locked = max(time.Unix(last, 0).Add(lockout).Sub(now), time.Second)
-		return nil
+		if v.Valid = n == 1; !v.Valid {
+			return audit("verify_failed")
+		}
+		if _, err := t.exec(failuresClear, u.ID); err != nil {
+			return err
+		}
+		return audit("verified")
 	})
 	return v, err
 }
+
+// The statements shared by several writes.
+const (
+	auditInsert   = `INSERT INTO audit (at, user_id, event, addr, detail) VALUES ($1, $2, $3, $4, $5)`
+	backupUse     = `UPDATE backup_codes SET used = 1 WHERE user_id = $1 AND hash = $2 AND used = 0`
+	stepUse       = `UPDATE users SET last_step = $1 WHERE id = $2 AND last_step < $1`
+	failuresClear = `UPDATE users SET failures = 0 WHERE id = $1`
+)
 
 // ReleaseAttempt gives back one attempt: a correct password is no failure, though
 // the sign-in is not complete until the code.
@@ -587,7 +635,7 @@ func (s *Store) EndAttempt(ctx context.Context, userID int64, success bool) erro
 	if !success {
 		return nil // BeginAttempt already counted it
 	}
-	return s.exec(ctx, `UPDATE users SET failures = 0 WHERE id = $1`, userID)
+	return s.exec(ctx, failuresClear, userID)
 }
 
 // exec is a write of one statement.
@@ -612,12 +660,12 @@ func (s *Store) once(ctx context.Context, q string, args ...any) (bool, error) {
 // UseStep records that a TOTP step was used, only if it is later than the last one:
 // of two requests with one code, exactly one gets true.
 func (s *Store) UseStep(ctx context.Context, userID, step int64) (bool, error) {
-	return s.once(ctx, `UPDATE users SET last_step = $1 WHERE id = $2 AND last_step < $1`, step, userID)
+	return s.once(ctx, stepUse, step, userID)
 }
 
 // UseBackupCode spends a backup code (by its hash), once.
 func (s *Store) UseBackupCode(ctx context.Context, userID int64, hash string) (bool, error) {
-	return s.once(ctx, `UPDATE backup_codes SET used = 1 WHERE user_id = $1 AND hash = $2 AND used = 0`, userID, hash)
+	return s.once(ctx, backupUse, userID, hash)
 }
 
 // BackupCodesLeft counts a user's unused backup codes.
@@ -692,8 +740,7 @@ func (s *Store) Audit(_ context.Context, now time.Time, userID int64, event, add
 		uid = userID
 	}
 	return s.queue(context.Background(), &writeOp{f: func(t *wtx) error {
-		_, err := t.exec(`INSERT INTO audit (at, user_id, event, addr, detail) VALUES ($1, $2, $3, $4, $5)`,
-			now.Unix(), uid, event, addr, detail)
+		_, err := t.exec(auditInsert, now.Unix(), uid, event, addr, detail)
 		return err
 	}})
 }

@@ -1,6 +1,7 @@
 // Command ward-load measures the enrollment server over loopback: GET /healthz and
 // POST /api/v1/verify (wrong codes, spread over many enrolled users) at the same
-// concurrency for the same time, side by side, then many simultaneous sign-ins.
+// concurrency for the same time, side by side (in alternating one-second slices),
+// then many simultaneous sign-ins.
 // scripts/bench.sh starts a server, prepares it and runs this.
 //
 //	ward-load -url http://127.0.0.1:8080 -token TOKEN -users 64 -c 64 -d 10s
@@ -29,7 +30,8 @@ func main() {
 	token := flag.String("token", "", "an application token")
 	users := flag.Int("users", 64, "users u0..uN-1, enrolled, password 'load test password'")
 	conc := flag.Int("c", 64, "concurrent clients")
-	dur := flag.Duration("d", 10*time.Second, "duration of each run")
+	dur := flag.Duration("d", 10*time.Second, "how long each endpoint is measured")
+	rounds := flag.Int("rounds", 10, "alternating slices the duration is cut into")
 	signins := flag.Int("signins", 200, "simultaneous sign-ins")
 	prepare := flag.Bool("prepare", false, "enroll the users (created beforehand with ward admin add-user) and stop")
 	pid := flag.Int("pid", 0, "the server's process ID, to report its CPU time per request (Linux)")
@@ -43,12 +45,12 @@ func main() {
 		return
 	}
 
-	cpu0 := cpuTime(*pid)
-	health := run(*conc, *dur, func(i, n int) (*http.Request, error) {
+	// The two run in alternating slices, so that a change in the machine's speed
+	// during the run (a shared host) weighs on both alike.
+	healthReq := func(i, n int) (*http.Request, error) {
 		return http.NewRequest("GET", *base+"/healthz", nil)
-	}, client)
-	cpu1 := cpuTime(*pid)
-	verify := run(*conc, *dur, func(i, n int) (*http.Request, error) {
+	}
+	verifyReq := func(i, n int) (*http.Request, error) {
 		body := fmt.Sprintf(`{"username":"u%d","code":"%06d"}`, (i+n)%*users, (i*7919+n*104729)%1000000)
 		req, err := http.NewRequest("POST", *base+"/api/v1/verify", bytes.NewReader([]byte(body)))
 		if err == nil {
@@ -56,19 +58,38 @@ func main() {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		return req, err
-	}, client)
-	cpu2 := cpuTime(*pid)
-	fmt.Printf("%-22s %10s %10s %10s %10s %8s %14s\n", "endpoint", "requests", "req/s", "p50 ms", "p99 ms", "errors", "server CPU/req")
-	for _, r := range []struct {
-		name string
-		s    stats
-		cpu  time.Duration
-	}{{"GET /healthz", health, cpu1 - cpu0}, {"POST /api/v1/verify", verify, cpu2 - cpu1}} {
-		perReq := "-"
-		if *pid != 0 && r.s.n > 0 {
-			perReq = fmt.Sprintf("%.1f µs", float64(r.cpu.Microseconds())/float64(r.s.n))
+	}
+	health, verify := stats{status: map[int]int{}}, stats{status: map[int]int{}}
+	var healthCPU, verifyCPU, healthSelf, verifySelf time.Duration
+	self := os.Getpid()
+	slice := *dur / time.Duration(*rounds)
+	for range *rounds {
+		cpu0, self0 := cpuTime(*pid), cpuTime(self)
+		health.add(run(*conc, slice, healthReq, client))
+		cpu1, self1 := cpuTime(*pid), cpuTime(self)
+		verify.add(run(*conc, slice, verifyReq, client))
+		cpu2, self2 := cpuTime(*pid), cpuTime(self)
+		healthCPU += cpu1 - cpu0
+		verifyCPU += cpu2 - cpu1
+		healthSelf += self1 - self0
+		verifySelf += self2 - self1
+	}
+	slices.Sort(health.lat)
+	slices.Sort(verify.lat)
+	fmt.Printf("%-22s %10s %10s %10s %10s %8s %15s %15s\n", "endpoint", "requests", "req/s", "p50 ms", "p99 ms", "errors", "server CPU/req", "client CPU/req")
+	perReq := func(cpu time.Duration, n int) string {
+		if cpu == 0 || n == 0 {
+			return "-"
 		}
-		fmt.Printf("%-22s %10d %10.0f %10.2f %10.2f %8d %14s\n", r.name, r.s.n, float64(r.s.n)/dur.Seconds(), r.s.p(50), r.s.p(99), r.s.errors, perReq)
+		return fmt.Sprintf("%.1f µs", float64(cpu.Microseconds())/float64(n))
+	}
+	for _, r := range []struct {
+		name              string
+		s                 stats
+		server, generator time.Duration
+	}{{"GET /healthz", health, healthCPU, healthSelf}, {"POST /api/v1/verify", verify, verifyCPU, verifySelf}} {
+		fmt.Printf("%-22s %10d %10.0f %10.2f %10.2f %8d %15s %15s\n", r.name, r.s.n, float64(r.s.n)/dur.Seconds(), r.s.p(50), r.s.p(99), r.s.errors,
+			perReq(r.server, r.s.n), perReq(r.generator, r.s.n))
 	}
 	fmt.Printf("verify/healthz throughput: %.2f (target >= 0.5); verify p99 %.1f ms (target < 20)\n",
 		float64(verify.n)/float64(health.n), verify.p(99))
@@ -108,7 +129,7 @@ func main() {
 // cpuTime is a process's user and system CPU time so far, from /proc (0 when pid
 // is 0 or unreadable).
 func cpuTime(pid int) time.Duration {
-	if pid == 0 {
+	if pid <= 0 {
 		return 0
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -171,19 +192,23 @@ func run(c int, d time.Duration, mk func(i, n int) (*http.Request, error), clien
 				local.n++
 			}
 			mu.Lock()
-			all.n += local.n
-			all.errors += local.errors
-			all.valid += local.valid
-			all.lat = append(all.lat, local.lat...)
-			for k, v := range local.status {
-				all.status[k] += v
-			}
+			all.add(local)
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	slices.Sort(all.lat)
 	return all
+}
+
+// add merges o's counts and latencies into s (sort s.lat before p).
+func (s *stats) add(o stats) {
+	s.n += o.n
+	s.errors += o.errors
+	s.valid += o.valid
+	s.lat = append(s.lat, o.lat...)
+	for k, v := range o.status {
+		s.status[k] += v
+	}
 }
 
 // enrollAll signs each user in and enrolls them, computing the confirming code.
