@@ -46,6 +46,9 @@ type Store struct {
 type writeOp struct {
 	f    func(*wtx) error
 	done chan error
+	// keepsCache: f changes no user or token except through the writer's cache
+	// (Verify), or none at all (audit events). Any other write empties the cache.
+	keepsCache bool
 }
 
 // rawConn is what the writer needs of the driver's connection.
@@ -60,6 +63,26 @@ type wtx struct {
 	c     rawConn
 	stmts map[string]driver.Stmt
 	err   error // the connection could not be had: every write fails with it
+
+	// What Verify reads, kept between its writes: tokens by MAC, enrolled users by
+	// name, exactly as committed. Emptied by any other write of this process, by
+	// a rollback, and when another connection (ward admin, another process) has
+	// committed since (PRAGMA data_version, read once the write lock is held, so
+	// nothing can change under it).
+	tokens  map[string]string
+	users   map[string]*cachedUser
+	version int64
+}
+
+// cachedUser is what Verify needs of a user.
+type cachedUser struct {
+	User
+	failures, lastFailure int64
+}
+
+func (t *wtx) forget() {
+	clear(t.tokens)
+	clear(t.users)
 }
 
 // maxGroup bounds how many writes share one commit.
@@ -216,7 +239,7 @@ func (s *Store) queue(ctx context.Context, op *writeOp) error {
 // writer commits the queued writes, in groups, on its own connection.
 func (s *Store) writer() {
 	defer close(s.done)
-	t := &wtx{stmts: map[string]driver.Stmt{}}
+	t := &wtx{stmts: map[string]driver.Stmt{}, tokens: map[string]string{}, users: map[string]*cachedUser{}}
 	conn, err := s.w.Conn(context.Background())
 	if err != nil {
 		t.err = fmt.Errorf("opening the database for writing: %w", err)
@@ -276,7 +299,7 @@ func (s *Store) commit(t *wtx, group []*writeOp) {
 	var failed error
 	err := t.run(func(t *wtx) error {
 		for _, op := range group {
-			if failed = op.f(t); failed != nil {
+			if failed = t.apply(op); failed != nil {
 				return errRetryAlone
 			}
 		}
@@ -294,7 +317,7 @@ func (s *Store) commit(t *wtx, group []*writeOp) {
 		reply(group[0], err)
 	default: // one write failed, or the commit did: each alone, so a failure is its own
 		for _, op := range group {
-			reply(op, t.run(op.f))
+			reply(op, t.run(func(t *wtx) error { return t.apply(op) }))
 		}
 	}
 }
@@ -315,13 +338,31 @@ func (t *wtx) run(f func(*wtx) error) error {
 	if _, err := t.exec(`BEGIN IMMEDIATE`); err != nil {
 		return err
 	}
-	err := f(t)
+	var version int64
+	err := t.queryRow(`PRAGMA data_version`, []any{&version})
+	if err == nil {
+		if version != t.version {
+			t.forget()
+			t.version = version
+		}
+		err = f(t)
+	}
 	if err == nil {
 		if _, err = t.exec(`COMMIT`); err == nil {
 			return nil
 		}
 	}
 	t.exec(`ROLLBACK`)
+	t.forget()
+	return err
+}
+
+// apply runs one write, emptying the cache after a write that may change what it holds.
+func (t *wtx) apply(op *writeOp) error {
+	err := op.f(t)
+	if !op.keepsCache {
+		t.forget()
+	}
 	return err
 }
 
@@ -562,59 +603,113 @@ type VerifyResult struct {
 }
 
 // Verify is the hot path of applications checking codes, all of it one write
-// shared with the writes of the moment: the token and the user (one SELECT), one
-// attempt of the budget spent, the code checked (a TOTP step used once, or a
-// backup code spent), the failures cleared on success, and the audit event, atomically.
+// shared with the writes of the moment: the token and the user (from the writer's
+// cache, or one SELECT each), one attempt of the budget spent, the code checked (a
+// TOTP step used once, or a backup code spent), the failures cleared on success,
+// and the audit event, atomically.
 func (s *Store) Verify(ctx context.Context, c VerifyCheck) (VerifyResult, error) {
-	expired := c.Now.Add(-c.Lockout).Unix()
 	var v VerifyResult
-	err := s.write(ctx, func(t *wtx) error {
-		v = VerifyResult{}
-		u := &v.User
-		var id, lastStep, last sql.NullInt64
-		var mfa sql.NullBool
-		err := t.queryRow(`SELECT t.name, u.id, u.name, u.mfa, u.secret_enc, u.last_step, u.last_failure
-			FROM app_tokens t LEFT JOIN users u ON u.name = $2 WHERE t.hash = $1`,
-			[]any{&v.App, &id, &u.Name, &mfa, &u.SecretEnc, &lastStep, &last}, c.TokenMAC, c.Username)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // no such token
-		} else if err != nil {
-			return err
-		}
-		if !id.Valid || !mfa.Bool {
-			*u = User{}
-			return nil
-		}
-		u.ID, u.MFA, u.LastStep = id.Int64, true, lastStep.Int64
-		audit := func(event string) error {
-			_, err := t.exec(auditInsert, c.Now.Unix(), u.ID, event, c.Addr, v.App)
-			return err
-		}
-		if n, err := t.affected(attemptUpdate, c.MaxAttempts, expired, c.Now.Unix(), u.ID); err != nil {
-			return err
-		} else if n == 0 {
-			v.Locked = max(time.Unix(last.Int64, 0).Add(c.Lockout).Sub(c.Now), time.Second)
-			return audit("locked")
-		}
-		var n int64
-		if c.BackupHash != "" {
-			n, err = t.affected(backupUse, u.ID, c.BackupHash)
-		} else if step, ok := c.TOTP(*u); ok {
-			n, err = t.affected(stepUse, step, u.ID)
-		}
-		if err != nil {
-			return err
-		}
-		if v.Valid = n == 1; !v.Valid {
-			return audit("verify_failed")
-		}
-		if _, err := t.exec(failuresClear, u.ID); err != nil {
-			return err
-		}
-		return audit("verified")
-	})
-	return v, err
+	op := &writeOp{keepsCache: true, done: make(chan error, 1), f: func(t *wtx) error {
+		var err error
+		v, err = t.verify(c)
+		return err
+	}}
+	if err := s.queue(ctx, op); err != nil {
+		return v, err
+	}
+	return v, <-op.done
 }
+
+func (t *wtx) verify(c VerifyCheck) (v VerifyResult, err error) {
+	now, expired := c.Now.Unix(), c.Now.Add(-c.Lockout).Unix()
+	if v.App, err = t.token(c.TokenMAC); v.App == "" || err != nil {
+		return v, err
+	}
+	cu, err := t.user(c.Username)
+	if cu == nil || err != nil {
+		return v, err
+	}
+	v.User = cu.User
+	audit := func(event string) error {
+		_, err := t.exec(auditInsert, now, cu.ID, event, c.Addr, v.App)
+		return err
+	}
+	// The conditional UPDATE decides, as everywhere; the cache follows it.
+	if n, err := t.affected(attemptUpdate, c.MaxAttempts, expired, now, cu.ID); err != nil {
+		return v, err
+	} else if n == 0 {
+		v.Locked = max(time.Unix(cu.lastFailure, 0).Add(c.Lockout).Sub(c.Now), time.Second)
+		return v, audit("locked")
+	}
+	if cu.failures >= int64(c.MaxAttempts) && cu.lastFailure <= expired {
+		cu.failures = 1
+	} else {
+		cu.failures++
+	}
+	cu.lastFailure = now
+	var n, step int64
+	var totp bool
+	if c.BackupHash != "" {
+		n, err = t.affected(backupUse, cu.ID, c.BackupHash)
+	} else if step, totp = c.TOTP(cu.User); totp {
+		n, err = t.affected(stepUse, step, cu.ID)
+	}
+	if err != nil {
+		return v, err
+	}
+	if v.Valid = n == 1; !v.Valid {
+		return v, audit("verify_failed")
+	}
+	if totp {
+		cu.LastStep = step
+	}
+	if _, err := t.exec(failuresClear, cu.ID); err != nil {
+		return v, err
+	}
+	cu.failures = 0
+	return v, audit("verified")
+}
+
+// token is the name of the application token with this MAC, "" if none.
+func (t *wtx) token(mac string) (string, error) {
+	if name, ok := t.tokens[mac]; ok {
+		return name, nil
+	}
+	var name string
+	err := t.queryRow(`SELECT name FROM app_tokens WHERE hash = $1`, []any{&name}, mac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil // not kept: a token made later must work at once
+	} else if err != nil {
+		return "", err
+	}
+	if len(t.tokens) < maxCached {
+		t.tokens[mac] = name
+	}
+	return name, nil
+}
+
+// user is the enrolled user of this name, nil if none.
+func (t *wtx) user(name string) (*cachedUser, error) {
+	if cu := t.users[name]; cu != nil {
+		return cu, nil
+	}
+	cu := &cachedUser{}
+	err := t.queryRow(`SELECT id, name, mfa, secret_enc, last_step, failures, last_failure FROM users WHERE name = $1`,
+		[]any{&cu.ID, &cu.Name, &cu.MFA, &cu.SecretEnc, &cu.LastStep, &cu.failures, &cu.lastFailure}, name)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !cu.MFA {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if len(t.users) >= maxCached {
+		t.forget()
+	}
+	t.users[name] = cu
+	return cu, nil
+}
+
+// maxCached bounds the writer's cache of users and tokens.
+const maxCached = 100_000
 
 // The statements shared by several writes.
 const (
@@ -739,7 +834,7 @@ func (s *Store) Audit(_ context.Context, now time.Time, userID int64, event, add
 	if userID != 0 {
 		uid = userID
 	}
-	return s.queue(context.Background(), &writeOp{f: func(t *wtx) error {
+	return s.queue(context.Background(), &writeOp{keepsCache: true, f: func(t *wtx) error {
 		_, err := t.exec(auditInsert, now.Unix(), uid, event, addr, detail)
 		return err
 	}})

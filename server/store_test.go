@@ -206,3 +206,88 @@ func TestCloseKeepsQueuedWrites(t *testing.T) {
 		t.Fatalf("%d of 1000 queued audit events written", n)
 	}
 }
+
+// Verify keeps users and tokens between its writes: what it keeps must follow
+// every other write, of this process (a disabled 2FA, a sign-in's failures) and of
+// another (ward admin on the same database).
+func TestVerifyCacheFollowsOtherWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ward.db")
+	s, err := OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	now := time.Unix(100_000, 0)
+	id, _ := s.CreateUser(ctx, "alice", "", "hash", false, now)
+	if err := s.ConfirmEnrollment(ctx, id, []byte("sealed"), 10, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.AddToken(ctx, "app", "mac", now)
+	var seen int64 // the last step Verify was told
+	check := func(step int64) VerifyCheck {
+		return VerifyCheck{TokenMAC: "mac", Username: "alice", MaxAttempts: 3, Lockout: time.Minute, Now: now,
+			TOTP: func(u User) (int64, bool) { seen = u.LastStep; return step, step > 0 }}
+	}
+	verify := func(what string, c VerifyCheck, valid bool) VerifyResult {
+		t.Helper()
+		v, err := s.Verify(ctx, c)
+		if err != nil || v.App != "app" || v.Valid != valid {
+			t.Fatalf("%s: %+v %v, want valid %v", what, v, err, valid)
+		}
+		return v
+	}
+	verify("step 11", check(11), true)
+	verify("step 11 again", check(11), false)
+	if seen != 11 {
+		t.Fatalf("the second check saw last step %d, want 11", seen)
+	}
+
+	// Another process disables alice's 2FA: the next check knows.
+	other, err := OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.DisableMFA(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if v := verify("after ward admin reset-2fa", check(12), false); v.User.ID != 0 {
+		t.Fatalf("a user without 2FA still checked: %+v", v.User)
+	}
+	// And enrolls her again: last step 20.
+	other.ConfirmEnrollment(ctx, id, []byte("sealed2"), 20, nil)
+	other.Close()
+	verify("step 20 after re-enrollment", check(20), false)
+	if seen != 20 {
+		t.Fatalf("saw last step %d, want 20", seen)
+	}
+
+	// This process: after a success, two failed sign-in attempts, then one failed
+	// check, locks (limit 3); the cache must not think there were fewer failures.
+	verify("step 21", check(21), true)
+	for range 2 {
+		if ok, _, _ := s.BeginAttempt(ctx, id, 3, time.Minute, now); !ok {
+			t.Fatal("an attempt refused early")
+		}
+	}
+	verify("third failure", check(0), false)
+	if v, _ := s.Verify(ctx, check(22)); v.Locked == 0 || v.Valid {
+		t.Fatalf("a fourth attempt past a limit of 3: %+v", v)
+	}
+	// This process disables 2FA: no more checks.
+	s.DisableMFA(ctx, id)
+	if v, _ := s.Verify(ctx, check(23)); v.User.ID != 0 || v.Valid {
+		t.Fatalf("a check after 2FA was turned off here: %+v", v)
+	}
+	// A token made later works at once; an unknown one never.
+	s.AddToken(ctx, "later", "mac2", now)
+	c := check(0)
+	c.TokenMAC = "mac2"
+	if v, _ := s.Verify(ctx, c); v.App != "later" {
+		t.Fatalf("a new token: %+v", v)
+	}
+	c.TokenMAC = "nope"
+	if v, _ := s.Verify(ctx, c); v.App != "" {
+		t.Fatalf("an unknown token: %+v", v)
+	}
+}
