@@ -34,6 +34,16 @@
 // codes, password hashing, the lockout policy.
 //
 // The web pages (pages.go, web/) call the JSON API's handlers and render their
-// answers. Not built yet (the server issue goes on): the load benchmark and admin
-// pages; PostgreSQL comes with the team issue.
+// answers.
+//
+// # Storage
+//
+// SQLite (modernc.org/sqlite, pure Go) in WAL mode: reads in parallel on a small
+// pool; every write through one goroutine that owns the writing connection, talks
+// to the driver directly with statements prepared once, and commits the writes
+// queued at the moment together (each caller still waits for its own commit; a
+// write that fails is retried alone, so its failure is its own). Audit events join
+// the next commit without their caller waiting; Close writes what is queued.
+// POST /api/v1/verify is one such write, with the token and user kept by the
+// writer between writes (see wtx). PostgreSQL comes with the team issue.
 package server
