@@ -509,3 +509,66 @@ func TestAddressLimit(t *testing.T) {
 		t.Fatalf("behind a trusted proxy the client address is another one: %d", st)
 	}
 }
+
+// The same two concurrency rules through POST /api/v1/verify: 50 parallel checks
+// with one valid code get one "valid"; 50 parallel wrong codes against a limit of 5
+// evaluate 5 (audited as failures) and refuse 45 with 429.
+func TestParallelVerify(t *testing.T) {
+	e := newEnv(t)
+	secret, _ := e.enroll(e.client())
+	token, _ := e.srv.AddToken(context.Background(), "app")
+	post := func(code string) (int, bool) {
+		b, _ := json.Marshal(map[string]string{"username": "alice", "code": code})
+		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/verify", bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0, false
+		}
+		defer r.Body.Close()
+		var out struct{ Valid bool }
+		json.NewDecoder(r.Body).Decode(&out)
+		return r.StatusCode, out.Valid
+	}
+	parallel := func(code string) (valid, ok200, locked int32) {
+		var v, o, l atomic.Int32
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				st, good := post(code)
+				if good {
+					v.Add(1)
+				}
+				switch st {
+				case 200:
+					o.Add(1)
+				case 429:
+					l.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return v.Load(), o.Load(), l.Load()
+	}
+	e.srv.cfg.Policy.MaxAttempts = 1000
+	e.clk.add(30 * time.Second)
+	if valid, ok200, _ := parallel(codeNow(secret, e.clk.now())); valid != 1 || ok200 != 50 {
+		t.Fatalf("one code 50 times at once: %d valid of %d answers", valid, ok200)
+	}
+	// The 49 replays were failures: a success clears them.
+	e.clk.add(30 * time.Second)
+	if _, good := post(codeNow(secret, e.clk.now())); !good {
+		t.Fatal("the next code refused")
+	}
+	e.srv.cfg.Policy.MaxAttempts = 5
+	if valid, ok200, locked := parallel("000000"); valid != 0 || ok200 != 5 || locked != 45 {
+		t.Fatalf("50 wrong codes at once, limit 5: %d evaluated, %d refused", ok200, locked)
+	}
+	if n, _ := e.store.AuditCount(context.Background(), "verify_failed"); n != 49+5 {
+		t.Fatalf("%d failures audited, want 54 (49 replays and 5 wrong codes)", n)
+	}
+	if n, _ := e.store.AuditCount(context.Background(), "locked"); n != 45 {
+		t.Fatalf("%d refusals audited, want 45", n)
+	}
+}
