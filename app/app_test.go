@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"os"
@@ -891,5 +892,62 @@ func TestShowSheet(t *testing.T) {
 	}
 	if migrations != 1 || len(texts) != 4 {
 		t.Fatalf("%d codes, %d transfer codes", len(texts), migrations)
+	}
+}
+
+// fakePlace is a Positioner at a fixed place that records moves.
+type fakePlace struct {
+	x, y  int
+	moved []string
+}
+
+func (f *fakePlace) Position() (int, int, error) { return f.x, f.y, nil }
+func (f *fakePlace) Move(x, y int) error {
+	f.moved = append(f.moved, fmt.Sprint(x, ",", y))
+	return nil
+}
+
+// The window's size and place are saved as one preference when it closes (Ctrl+Q
+// here) and come back on the next start; a window never placed opens at the
+// fallback size and is not moved.
+func TestWindowPlaceRemembered(t *testing.T) {
+	a := test.NewTempApp(t)
+	p := a.Preferences()
+	w := test.NewWindow(nil) // Ctrl+Q closes it
+	RestoreWindow(w, p, fyne.NewSize(440, 560), &fakePlace{})
+	if s := w.Canvas().Size(); s != fyne.NewSize(440, 560) {
+		t.Fatalf("first start: %v, want the fallback 440x560", s)
+	}
+	if _, _, _, _, placed := readPlace(p.String(prefWindow)); placed {
+		t.Fatal("a window never closed has a saved place")
+	}
+	w.Resize(fyne.NewSize(520, 600))
+	w.Canvas().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault})
+	if got := p.String(prefWindow); got != "520 600 0 0" {
+		t.Fatalf("saved %q after Ctrl+Q, want 520 600 0 0", got)
+	}
+
+	p.SetString(prefWindow, "")
+	w = test.NewWindow(nil)
+	RestoreWindow(w, p, fyne.NewSize(440, 560), &fakePlace{x: 310, y: 170})
+	w.Resize(fyne.NewSize(500, 700))
+	w.Canvas().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault})
+	width, height, x, y, placed := readPlace(p.String(prefWindow))
+	if width != 500 || height != 700 || x != 310 || y != 170 || !placed {
+		t.Fatalf("saved %q, want 500 700 310 170", p.String(prefWindow))
+	}
+	w = test.NewTempWindow(t, nil)
+	RestoreWindow(w, p, fyne.NewSize(440, 560), &fakePlace{})
+	if s := w.Canvas().Size(); s != fyne.NewSize(500, 700) {
+		t.Fatalf("restarted at %v, want 500x700", s)
+	}
+
+	for _, bad := range []string{"garbage", "-5 10", "0 0 1 1"} {
+		p.SetString(prefWindow, bad)
+		w = test.NewTempWindow(t, nil)
+		RestoreWindow(w, p, fyne.NewSize(440, 560), nil)
+		if s := w.Canvas().Size(); s != fyne.NewSize(440, 560) {
+			t.Fatalf("saved %q: opened at %v, want the fallback", bad, s)
+		}
 	}
 }

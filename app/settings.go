@@ -26,11 +26,11 @@ const (
 	prefTheme     = "theme"            // "system", "light", "dark"
 	prefClock     = "clockCheck"       // compare the clock with a time server
 	prefCorrect   = "timeCorrection"   // apply the measured offset to codes
-	prefWidth     = "windowWidth"
-	prefHeight    = "windowHeight"
-	prefX         = "windowX"
-	prefY         = "windowY"
-	prefPlaced    = "windowPlaced"
+	// prefWindow is "width height" or "width height x y", one value so that it is
+	// written in one save: Fyne saves the file on every change and reloads it when
+	// its watcher sees a write, so separate keys set one after another could be
+	// overwritten in memory by the file of the first save before the last is written.
+	prefWindow = "window"
 )
 
 // settings are the user's choices, read from the preferences.
@@ -87,11 +87,12 @@ type Positioner interface {
 // quits Ward: with a tray menu Fyne would keep running, invisible, on desktops
 // that have no tray to show it. pos may be nil.
 func RestoreWindow(w fyne.Window, p fyne.Preferences, fallback fyne.Size, pos Positioner) {
-	width := p.FloatWithFallback(prefWidth, float64(fallback.Width))
-	height := p.FloatWithFallback(prefHeight, float64(fallback.Height))
-	w.Resize(fyne.NewSize(float32(width), float32(height)))
-	if pos != nil && p.Bool(prefPlaced) {
-		x, y := p.Int(prefX), p.Int(prefY)
+	width, height, x, y, placed := readPlace(p.String(prefWindow))
+	if width <= 0 || height <= 0 {
+		width, height = fallback.Width, fallback.Height
+	}
+	w.Resize(fyne.NewSize(width, height))
+	if pos != nil && placed {
 		fyne.CurrentApp().Lifecycle().SetOnStarted(func() {
 			go func() { // the window maps a moment after the app starts
 				for range 40 {
@@ -105,21 +106,25 @@ func RestoreWindow(w fyne.Window, p fyne.Preferences, fallback fyne.Size, pos Po
 	}
 	closeAndSave := func() {
 		s := w.Canvas().Size()
-		p.SetFloat(prefWidth, float64(s.Width))
-		p.SetFloat(prefHeight, float64(s.Height))
+		place := fmt.Sprintf("%g %g", s.Width, s.Height)
 		if pos != nil {
 			if x, y, err := pos.Position(); err == nil {
-				p.SetInt(prefX, x)
-				p.SetInt(prefY, y)
-				p.SetBool(prefPlaced, true)
+				place += fmt.Sprintf(" %d %d", x, y)
 			}
 		}
+		p.SetString(prefWindow, place)
 		w.Close()
 		fyne.CurrentApp().Quit()
 	}
 	w.SetCloseIntercept(closeAndSave)
 	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { closeAndSave() })
+}
+
+// readPlace reads the prefWindow value; placed is false when it holds no position.
+func readPlace(s string) (width, height float32, x, y int, placed bool) {
+	n, _ := fmt.Sscanf(s, "%g %g %d %d", &width, &height, &x, &y)
+	return width, height, x, y, n == 4
 }
 
 // settingsForm is the settings dialog's content; fields exported to tests.
