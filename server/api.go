@@ -624,15 +624,22 @@ func (s *Server) codeGate(w http.ResponseWriter, r *http.Request, u User, code s
 	return true
 }
 
-func (s *Server) regenerateCodes(w http.ResponseWriter, r *http.Request) {
+// confirmedUser reads {"code"} and returns the signed-in user if the code is
+// current (or a backup code); otherwise it has answered the request.
+func (s *Server) confirmedUser(w http.ResponseWriter, r *http.Request) (User, bool) {
 	var req struct {
 		Code string `json:"code"`
 	}
 	if !readJSON(w, r, &req) {
-		return
+		return User{}, false
 	}
 	u, ok := s.fullUser(w, r)
-	if !ok || !s.codeGate(w, r, u, req.Code) {
+	return u, ok && s.codeGate(w, r, u, req.Code)
+}
+
+func (s *Server) regenerateCodes(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.confirmedUser(w, r)
+	if !ok {
 		return
 	}
 	codes, hashes := s.newBackupCodes()
@@ -645,14 +652,8 @@ func (s *Server) regenerateCodes(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) disable(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Code string `json:"code"`
-	}
-	if !readJSON(w, r, &req) {
-		return
-	}
-	u, ok := s.fullUser(w, r)
-	if !ok || !s.codeGate(w, r, u, req.Code) {
+	u, ok := s.confirmedUser(w, r)
+	if !ok {
 		return
 	}
 	if err := s.store.DisableMFA(r.Context(), u.ID); err != nil {
