@@ -34,6 +34,7 @@ type Config struct {
 	Session        time.Duration // how long a sign-in lasts
 	RememberDays   int           // how long "remember this device" lasts; 0 turns it off
 	AddrFailures   int           // failed attempts allowed per client address per Lockout
+	AuditDays      int           // how long audit events are kept; 0 keeps them all
 	TrustedProxies []*net.IPNet  // proxies whose X-Forwarded-For is believed
 	Now            func() time.Time
 	Log            *slog.Logger
@@ -728,3 +729,38 @@ func (s *Server) AddToken(ctx context.Context, name string) (string, error) {
 }
 
 func randRead(b []byte) { rand.Read(b) }
+
+// Sweep removes the sessions, remembered devices and pending enrollments that have
+// expired, and the audit events older than Config.AuditDays, and logs what went.
+func (s *Server) Sweep(ctx context.Context) (Swept, error) {
+	now := s.cfg.Now()
+	var auditBefore time.Time
+	if s.cfg.AuditDays > 0 {
+		auditBefore = now.AddDate(0, 0, -s.cfg.AuditDays)
+	}
+	n, err := s.store.Sweep(ctx, now, auditBefore)
+	if err != nil {
+		return n, err
+	}
+	if n != (Swept{}) {
+		s.cfg.Log.Info("removed expired records", "sessions", n.Sessions, "devices", n.Devices,
+			"pending_enrollments", n.Pending, "audit_events", n.Audit)
+	}
+	return n, nil
+}
+
+// SweepEvery sweeps now and then at each interval until ctx ends.
+func (s *Server) SweepEvery(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("removing expired records failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -572,3 +572,103 @@ func TestParallelVerify(t *testing.T) {
 		t.Fatalf("%d refusals audited, want 45", n)
 	}
 }
+
+// Sweep removes what has expired and nothing else: sessions after their 12 hours,
+// pending enrollments after 10 minutes (their encrypted secret with them),
+// remembered devices after their days, audit events after AuditDays, a backlog
+// of them in batches.
+func TestSweep(t *testing.T) {
+	e := newEnv(t)
+	e.srv.cfg.RememberDays = 30
+	e.srv.cfg.AuditDays = 60
+	ctx := context.Background()
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := e.store.db.QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	c := e.client()
+	secret, codes := e.enroll(c)
+	e.clk.add(30 * time.Second)
+	e.call(c, "/api/v1/logout", map[string]string{})
+	e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+	if st, _ := e.call(c, "/api/v1/login/code", map[string]any{"code": codeNow(secret, e.clk.now()), "remember": true}); st != 200 {
+		t.Fatal("sign-in with a code")
+	}
+	hash, _ := e.srv.HashPassword(ctx, "bob password")
+	e.store.CreateUser(ctx, "bob", "", hash, false, e.clk.now())
+	b := e.client()
+	e.call(b, "/api/v1/login", map[string]string{"username": "bob", "password": "bob password"})
+	if st, _ := e.call(b, "/api/v1/enroll", map[string]string{}); st != 200 {
+		t.Fatal("bob's enrollment")
+	}
+	// 12,345 events from 61 days ago: older than AuditDays.
+	old := e.clk.now().AddDate(0, 0, -61)
+	for range 12_345 {
+		e.store.Audit(ctx, old, 0, "verify_failed", "192.0.2.1", "")
+	}
+	e.store.FlushAudit()
+	recent := count(`SELECT COUNT(*) FROM audit`) - 12_345
+	sessions := count(`SELECT COUNT(*) FROM sessions`)
+	if recent < 3 || sessions != 2 || count(`SELECT COUNT(*) FROM devices`) != 1 {
+		t.Fatalf("before: %d recent events, %d sessions", recent, sessions)
+	}
+
+	n, err := e.srv.Sweep(ctx)
+	if err != nil || n != (Swept{Audit: 12_345}) {
+		t.Fatalf("first sweep: %+v, %v", n, err)
+	}
+	if got := count(`SELECT COUNT(*) FROM audit`); got != recent {
+		t.Fatalf("%d events left, want the %d recent ones", got, recent)
+	}
+
+	// 11 minutes: bob's pending enrollment has expired, nothing else.
+	e.clk.add(11 * time.Minute)
+	if n, err := e.srv.Sweep(ctx); err != nil || n != (Swept{Pending: 1}) {
+		t.Fatalf("after 11 minutes: %+v, %v", n, err)
+	}
+	if count(`SELECT COUNT(*) FROM users WHERE pending_enc IS NOT NULL OR pending_expires <> 0`) != 0 {
+		t.Fatal("an expired enrollment's secret is still stored")
+	}
+	if count(`SELECT COUNT(*) FROM users WHERE secret_enc IS NOT NULL`) != 1 {
+		t.Fatal("alice's secret was removed")
+	}
+
+	// 13 hours: both sessions have ended; alice's device is still remembered.
+	e.clk.add(13 * time.Hour)
+	if n, err := e.srv.Sweep(ctx); err != nil || n != (Swept{Sessions: 2}) {
+		t.Fatalf("after 13 hours: %+v, %v", n, err)
+	}
+	if st, _ := e.call(c, "/api/v1/me", nil); st != 401 {
+		t.Fatal("a swept session still signs in")
+	}
+	if _, out := e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"}); out["next"] != "done" {
+		t.Fatalf("the remembered device was forgotten: next %v", out["next"])
+	}
+
+	// 31 days: the device has expired (the sign-in just now made a session, which
+	// has expired too); 61 days: the events of the first day go.
+	e.clk.add(31 * 24 * time.Hour)
+	if n, err := e.srv.Sweep(ctx); err != nil || n != (Swept{Sessions: 1, Devices: 1}) {
+		t.Fatalf("after 31 days: %+v, %v", n, err)
+	}
+	before := count(`SELECT COUNT(*) FROM audit`)
+	e.clk.add(30 * 24 * time.Hour)
+	if n, err := e.srv.Sweep(ctx); err != nil || n != (Swept{Audit: int64(before)}) {
+		t.Fatalf("after 61 days: %+v, %v (%d events)", n, err, before)
+	}
+	if count(`SELECT COUNT(*) FROM users`) != 2 || count(`SELECT COUNT(*) FROM backup_codes`) != len(codes) {
+		t.Fatal("a sweep removed users or backup codes")
+	}
+
+	// AuditDays 0 keeps every event.
+	e.srv.cfg.AuditDays = 0
+	e.store.Audit(ctx, time.Unix(0, 0), 0, "verify_failed", "", "")
+	e.store.FlushAudit()
+	if n, err := e.srv.Sweep(ctx); err != nil || n.Audit != 0 {
+		t.Fatalf("AuditDays 0: %+v, %v", n, err)
+	}
+}

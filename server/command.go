@@ -33,7 +33,7 @@ type IO struct {
 type options struct {
 	addr, data, db, baseURL, issuer, tlsCert, tlsKey, proxies string
 	logLevel                                                  string
-	maxAttempts, skew, rememberDays, backupCodes              int
+	maxAttempts, skew, rememberDays, backupCodes, auditDays   int
 	lockout                                                   time.Duration
 }
 
@@ -67,6 +67,7 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&o.skew, "skew", envInt("SKEW", 1), "")
 	fs.IntVar(&o.rememberDays, "remember-days", envInt("REMEMBER_DAYS", 30), "")
 	fs.IntVar(&o.backupCodes, "backup-codes", envInt("BACKUP_CODES", 10), "")
+	fs.IntVar(&o.auditDays, "audit-days", envInt("AUDIT_DAYS", 365), "")
 	fs.StringVar(&o.proxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "")
 	fs.StringVar(&o.logLevel, "log-level", env("LOG_LEVEL", "info"), "")
 }
@@ -87,6 +88,9 @@ func (o *options) open(log *slog.Logger) (*Server, *Store, error) {
 	}
 	if o.maxAttempts < 1 {
 		return nil, nil, fmt.Errorf("--max-attempts must be 1 or more")
+	}
+	if o.auditDays < 0 {
+		return nil, nil, fmt.Errorf("--audit-days %d: give 0 (keep every event) or more days", o.auditDays)
 	}
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("the data folder: %w", err)
@@ -124,7 +128,7 @@ func (o *options) open(log *slog.Logger) (*Server, *Store, error) {
 		proxies = append(proxies, n)
 	}
 	srv, err := New(Config{Issuer: o.issuer, Skew: o.skew, BackupCodes: o.backupCodes,
-		RememberDays: o.rememberDays, TrustedProxies: proxies,
+		RememberDays: o.rememberDays, TrustedProxies: proxies, AuditDays: o.auditDays,
 		Policy:        auth.Policy{MaxAttempts: o.maxAttempts, Lockout: o.lockout},
 		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log}, store, keys)
 	if err != nil {
@@ -194,6 +198,12 @@ func serve(ctx context.Context, args []string, std IO) error {
 			done <- hs.Serve(ln)
 		}
 	}()
+	// Expired sessions, devices and enrollments, and audit events past --audit-days,
+	// are removed at start and every hour.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); srv.SweepEvery(sweepCtx, time.Hour) }()
+	defer func() { stopSweep(); <-swept }()
 	select {
 	case err := <-done:
 		return err

@@ -28,7 +28,9 @@
 // through http.CrossOriginProtection; responses carry a strict Content-Security-
 // Policy and no-store. Security events (sign-in, failure, lockout, enrollment, codes
 // regenerated, 2FA disabled or reset, password changed) go to the audit table; logs
-// carry no secret.
+// carry no secret. Expired sessions, remembered devices and pending enrollments (with
+// their encrypted secrets), and audit events older than --audit-days, are removed at
+// start and every hour (Server.Sweep).
 //
 // Package auth holds the parts free of HTTP and storage: TOTP verification, backup
 // codes, password hashing, the lockout policy.

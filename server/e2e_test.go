@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -20,7 +21,7 @@ import (
 )
 
 // TestServerBinary builds the pure-Go server (CGO_ENABLED=0), adds a user with the
-// admin command, serves on loopback, signs in and enrolls over HTTP, and stops on
+// admin command, serves on loopback (sweeping an old audit event at start), signs in and enrolls over HTTP, and stops on
 // SIGTERM with exit status 0.
 func TestServerBinary(t *testing.T) {
 	dir := t.TempDir()
@@ -45,6 +46,15 @@ func TestServerBinary(t *testing.T) {
 	if info, err := os.Stat(filepath.Join(data, "server.key")); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("the key file: %v", err)
 	}
+
+	// An audit event from 400 days ago: the server's sweep at start removes it
+	// (--audit-days 365 by default).
+	st, err := OpenSQLite(filepath.Join(data, "ward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Audit(context.Background(), time.Now().AddDate(0, 0, -400), 0, "login_failed", "192.0.2.1", "")
+	st.Close()
 
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
@@ -101,7 +111,8 @@ func TestServerBinary(t *testing.T) {
 	// The server wrote each line before it answered; the pipe from it to this
 	// test may take a moment longer.
 	wants := []string{`msg="security event" event=login`, `event=enrolled addr=127.0.0.1 user=bob`,
-		`event=login_failed addr=127.0.0.1 detail="unknown user"`}
+		`event=login_failed addr=127.0.0.1 detail="unknown user"`,
+		`msg="removed expired records" sessions=0 devices=0 pending_enrollments=0 audit_events=1`}
 	var log string
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		log = logs.String()

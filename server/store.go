@@ -964,3 +964,48 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, hash, keepSession
 		return nil
 	})
 }
+
+// Swept counts what Sweep removed.
+type Swept struct {
+	Sessions, Devices, Pending, Audit int64
+}
+
+// auditBatch is how many audit events one write of Sweep deletes: a large backlog
+// goes in many short writes, so sign-ins and verifies queue behind none of them long.
+const auditBatch = 5000
+
+// Sweep removes what has expired by now: sessions, remembered devices and pending
+// enrollments (their encrypted secrets with them), and the audit events from before
+// auditBefore (none when it is zero).
+func (s *Store) Sweep(ctx context.Context, now, auditBefore time.Time) (Swept, error) {
+	var n Swept
+	err := s.write(ctx, func(t *wtx) error {
+		var err error
+		if n.Sessions, err = t.affected(`DELETE FROM sessions WHERE expires <= $1`, now.Unix()); err != nil {
+			return err
+		}
+		if n.Devices, err = t.affected(`DELETE FROM devices WHERE expires <= $1`, now.Unix()); err != nil {
+			return err
+		}
+		n.Pending, err = t.affected(`UPDATE users SET pending_enc = NULL, pending_expires = 0
+			WHERE pending_enc IS NOT NULL AND pending_expires <= $1`, now.Unix())
+		return err
+	})
+	for err == nil && !auditBefore.IsZero() {
+		var k int64
+		err = s.write(ctx, func(t *wtx) error {
+			var err error
+			k, err = t.affected(`DELETE FROM audit WHERE id IN
+				(SELECT id FROM audit WHERE at < $1 ORDER BY id LIMIT $2)`, auditBefore.Unix(), auditBatch)
+			return err
+		})
+		n.Audit += k
+		if k < auditBatch {
+			break
+		}
+	}
+	if err != nil {
+		return n, fmt.Errorf("removing expired records: %w", err)
+	}
+	return n, nil
+}
