@@ -683,12 +683,13 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	if auth.LooksLikeBackupCode(req.Code) {
 		c.BackupHash = auth.HashBackupCode(s.keys.hmac, req.Code)
 	} else {
-		c.TOTP = func(u User) (int64, bool) {
+		c.TOTP = func(u User) (int64, bool, error) {
 			secret, err := s.keys.Open(u.SecretEnc)
 			if err != nil {
-				return 0, false // said by the log line below
+				return 0, false, err // a key that does not match: 500, logged, no attempt spent
 			}
-			return auth.Verify(secret, req.Code, now, s.cfg.Skew, u.LastStep)
+			step, ok := auth.Verify(secret, req.Code, now, s.cfg.Skew, u.LastStep)
+			return step, ok, nil
 		}
 	}
 	v, err := s.store.Verify(ctx, c)

@@ -672,3 +672,50 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("AuditDays 0: %+v, %v", n, err)
 	}
 }
+
+// A secret the server key cannot open (a key file from another server) is the
+// server's fault, not the user's: verify and sign-in answer 500 with one sentence
+// and log it. Verify spends no attempt and audits no failure (its check is one
+// transaction, rolled back); sign-in has spent its attempt before the check, as
+// every sign-in does (that is what bounds parallel guesses).
+func TestSecretKeyMismatch(t *testing.T) {
+	e := newEnv(t)
+	secret, _ := e.enroll(e.client())
+	token, err := e.srv.AddToken(context.Background(), "intranet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	e.srv.cfg.Log = slog.New(slog.NewTextHandler(&log, nil))
+	if _, err := e.store.db.Exec(`UPDATE users SET secret_enc = randomblob(60) WHERE name = 'alice'`); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.add(30 * time.Second)
+	code := codeNow(secret, e.clk.now())
+	b, _ := json.Marshal(map[string]string{"username": "alice", "code": code})
+	req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/verify", bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+token)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	json.NewDecoder(r.Body).Decode(&out)
+	r.Body.Close()
+	if r.StatusCode != 500 || out["error"] != "Something went wrong on the server; try again." {
+		t.Fatalf("verify: %d %v", r.StatusCode, out)
+	}
+	c := e.client()
+	e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+	if st, out := e.call(c, "/api/v1/login/code", map[string]any{"code": code}); st != 500 {
+		t.Fatalf("sign-in: %d %v", st, out)
+	}
+	var failures int
+	e.store.db.QueryRow(`SELECT failures FROM users WHERE name = 'alice'`).Scan(&failures)
+	if n, _ := e.store.AuditCount(context.Background(), "verify_failed"); n != 0 || failures != 1 {
+		t.Fatalf("%d verify_failed events, %d failures counted", n, failures)
+	}
+	if strings.Count(log.String(), `msg="request failed"`) != 2 || strings.Contains(log.String(), secret) {
+		t.Fatalf("the log:\n%s", log.String())
+	}
+}

@@ -591,7 +591,7 @@ type VerifyCheck struct {
 	// whether the code is good for the user, and for which step; pure computation,
 	// it runs inside the write.
 	BackupHash string
-	TOTP       func(u User) (step int64, ok bool)
+	TOTP       func(u User) (step int64, ok bool, err error)
 }
 
 // VerifyResult is what the check found.
@@ -651,7 +651,7 @@ func (t *wtx) verify(c VerifyCheck) (v VerifyResult, err error) {
 	var totp bool
 	if c.BackupHash != "" {
 		n, err = t.affected(backupUse, cu.ID, c.BackupHash)
-	} else if step, totp = c.TOTP(cu.User); totp {
+	} else if step, totp, err = c.TOTP(cu.User); totp {
 		n, err = t.affected(stepUse, step, cu.ID)
 	}
 	if err != nil {

@@ -227,7 +227,7 @@ func TestVerifyCacheFollowsOtherWrites(t *testing.T) {
 	var seen int64 // the last step Verify was told
 	check := func(step int64) VerifyCheck {
 		return VerifyCheck{TokenMAC: "mac", Username: "alice", MaxAttempts: 3, Lockout: time.Minute, Now: now,
-			TOTP: func(u User) (int64, bool) { seen = u.LastStep; return step, step > 0 }}
+			TOTP: func(u User) (int64, bool, error) { seen = u.LastStep; return step, step > 0, nil }}
 	}
 	verify := func(what string, c VerifyCheck, valid bool) VerifyResult {
 		t.Helper()
