@@ -69,6 +69,23 @@ func newEnv(t testing.TB) *env {
 	return &env{t: t, srv: srv, store: store, ts: ts, clk: clk, dir: dir}
 }
 
+// verify calls POST /api/v1/verify with an application token; safe from any
+// goroutine (a failed request is an Error, and answers 0).
+func (e *env) verify(token, user, code string) (int, map[string]any) {
+	b, _ := json.Marshal(map[string]string{"username": user, "code": code})
+	req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/verify", bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+token)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Error(err)
+		return 0, nil
+	}
+	defer r.Body.Close()
+	var out map[string]any
+	json.NewDecoder(r.Body).Decode(&out)
+	return r.StatusCode, out
+}
+
 // client is a browser-like client with its own cookies.
 func (e *env) client() *http.Client {
 	jar, _ := cookiejar.New(nil)
@@ -338,19 +355,7 @@ func TestVerifyAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	post := func(tok, user, code string) (int, map[string]any) {
-		b, _ := json.Marshal(map[string]string{"username": user, "code": code})
-		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/verify", bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
-		var out map[string]any
-		json.NewDecoder(r.Body).Decode(&out)
-		return r.StatusCode, out
-	}
+	post := e.verify
 	if st, _ := post("ward_not-a-token", "alice", "123456"); st != 401 {
 		t.Fatalf("a wrong token: %d", st)
 	}
@@ -518,18 +523,8 @@ func TestParallelVerify(t *testing.T) {
 	secret, _ := e.enroll(e.client())
 	token, _ := e.srv.AddToken(context.Background(), "app")
 	post := func(code string) (int, bool) {
-		b, _ := json.Marshal(map[string]string{"username": "alice", "code": code})
-		req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/verify", bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+token)
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-			return 0, false
-		}
-		defer r.Body.Close()
-		var out struct{ Valid bool }
-		json.NewDecoder(r.Body).Decode(&out)
-		return r.StatusCode, out.Valid
+		st, out := e.verify(token, "alice", code)
+		return st, out["valid"] == true
 	}
 	parallel := func(code string) (valid, ok200, locked int32) {
 		var v, o, l atomic.Int32
@@ -692,18 +687,8 @@ func TestSecretKeyMismatch(t *testing.T) {
 	}
 	e.clk.add(30 * time.Second)
 	code := codeNow(secret, e.clk.now())
-	b, _ := json.Marshal(map[string]string{"username": "alice", "code": code})
-	req, _ := http.NewRequest("POST", e.ts.URL+"/api/v1/verify", bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+token)
-	r, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	json.NewDecoder(r.Body).Decode(&out)
-	r.Body.Close()
-	if r.StatusCode != 500 || out["error"] != "Something went wrong on the server; try again." {
-		t.Fatalf("verify: %d %v", r.StatusCode, out)
+	if st, out := e.verify(token, "alice", code); st != 500 || out["error"] != "Something went wrong on the server; try again." {
+		t.Fatalf("verify: %d %v", st, out)
 	}
 	c := e.client()
 	e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
