@@ -13,11 +13,22 @@ export WARD_SERVER_DATA="$tmp/data" WARD_USER_PASSWORD="load test password"
 users=64
 for i in $(seq 0 $((users - 1))); do "$tmp/ward-server" admin add-user "u$i" >/dev/null; done
 token=$("$tmp/ward-server" admin add-token load 2>/dev/null)
-port=$((20000 + RANDOM % 20000))
-# Wrong codes are the point: an attempt budget large enough that none locks.
-"$tmp/ward-server" serve --addr "127.0.0.1:$port" --max-attempts 1000000000 2>"$tmp/server.log" &
+# Wrong codes are the point: an attempt budget large enough that none locks. Port 0:
+# the system picks a free port, which the server's first log line says.
+"$tmp/ward-server" serve --addr 127.0.0.1:0 --max-attempts 1000000000 2>"$tmp/server.log" &
 server=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+port=
+for _ in $(seq 1 100); do
+  port=$(sed -n 's/.*msg=serving addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/server.log")
+  [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  port=
+  sleep 0.1
+done
+if [ -z "$port" ]; then
+  echo "ward-server did not answer within 10 s; its log:" >&2
+  cat "$tmp/server.log" >&2
+  exit 1
+fi
 "$tmp/ward-load" -url "http://127.0.0.1:$port" -users $users -prepare
 peak=0
 ( while kill -0 $server 2>/dev/null; do
