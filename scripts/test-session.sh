@@ -17,6 +17,9 @@ if [ "$status" -ne 0 ]; then
   # A failure early in a long log would be cut above: each one, with what it said.
   echo "---- every failure, with the lines before it ----"
   grep -nE -B 30 '^ *--- FAIL|^FAIL|^panic:' "$log" | tail -n 400 || true
+  # Last, where a shortened copy of this output still shows it: which tests failed.
+  echo "---- failed ----"
+  grep -E '^ *--- FAIL|^FAIL|^panic:' "$log" || true
   echo "tests: $passed passed, $failed failed"
   exit "$status"
 fi
