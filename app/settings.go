@@ -94,8 +94,8 @@ func RestoreWindow(w fyne.Window, p fyne.Preferences, fallback fyne.Size, pos Po
 	w.Resize(fyne.NewSize(width, height))
 	if pos != nil && placed {
 		fyne.CurrentApp().Lifecycle().SetOnStarted(func() {
-			go func() { // the window maps a moment after the app starts
-				for range 40 {
+			go func() { // the window maps a moment after the app starts (ends once placed)
+				for range 200 {
 					if pos.Move(x, y) == nil {
 						return
 					}
