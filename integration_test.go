@@ -208,14 +208,7 @@ func TestWindowSmoke(t *testing.T) {
 	defer func() { c.Process.Kill(); c.Wait() }()
 
 	// Wait for the window titled "Ward".
-	var id string
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Ward$").Output()
-		if f := strings.Fields(string(out)); len(f) > 0 {
-			id = f[0]
-			break
-		}
-	}
+	id := wardWindow(c, 20*time.Second, 200*time.Millisecond)
 	if id == "" {
 		t.Fatalf("no window titled Ward appeared in 20 s; ward said: %s", e.String())
 	}
@@ -329,19 +322,11 @@ func benchVaultFile(b *testing.B, n int) string {
 	return path
 }
 
-// TestWindowDrive: the real window under Xvfb, opened through the Secret Service,
-// maps within 2 s; typing a search and Enter copies the code of the first match,
-// which xclip reads from the X clipboard.
+// TestWindowDrive: the real window under Xvfb, opened through the Secret Service;
+// typing a search and Enter copies the code of the first match, which xclip reads
+// from the X clipboard.
 func TestWindowDrive(t *testing.T) {
-	need(t, "an X display", os.Getenv("DISPLAY") != "")
-	need(t, "a Secret Service on the D-Bus session", haveSecretService())
-	for _, tool := range []string{"xdotool", "xclip"} {
-		_, err := exec.LookPath(tool)
-		need(t, tool, err == nil)
-	}
-	w := &wardRun{t: t, bin: wardBinary(t), vault: filepath.Join(t.TempDir(), "vault.ward"),
-		env: []string{"XDG_CONFIG_HOME=" + t.TempDir()}}
-	w.ok(itPass+"\n"+itPass+"\n", "init")
+	w := windowRun(t, "xdotool", "xclip")
 	w.ok("", "add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
 		"otpauth://totp/RFC:sha1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=RFC&digits=8")
 
@@ -353,15 +338,7 @@ func TestWindowDrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { c.Process.Kill(); c.Wait() }()
-	var id string
-	for time.Since(start) < 10*time.Second {
-		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Ward$").Output()
-		if f := strings.Fields(string(out)); len(f) > 0 {
-			id = f[0]
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	id := wardWindow(c, 10*time.Second, 50*time.Millisecond)
 	mapped := time.Since(start)
 	if id == "" {
 		t.Fatalf("no window in 10 s; ward said %s", e.String())
@@ -436,16 +413,9 @@ func BenchmarkIdleWindow40(b *testing.B) {
 // BenchmarkWindowMap: from starting `ward` (keyring path, two accounts) to its
 // window being mapped under Xvfb, seen by xdotool (polled every 10 ms).
 func BenchmarkWindowMap(b *testing.B) {
-	need(b, "an X display", os.Getenv("DISPLAY") != "")
-	need(b, "a Secret Service on the D-Bus session", haveSecretService())
-	_, err := exec.LookPath("xdotool")
-	need(b, "xdotool", err == nil)
-	w := &wardRun{t: b, bin: wardBinary(b), vault: filepath.Join(b.TempDir(), "vault.ward"),
-		env: []string{"XDG_CONFIG_HOME=" + b.TempDir()}}
-	w.ok(itPass+"\n"+itPass+"\n", "init")
+	w := windowRun(b, "xdotool")
 	w.ok("", "add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub",
 		"otpauth://totp/RFC:sha1?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=RFC&digits=8")
-	defer v0(w)()
 	var total time.Duration
 	for b.Loop() {
 		c := w.cmd("")
@@ -453,23 +423,46 @@ func BenchmarkWindowMap(b *testing.B) {
 		if err := c.Start(); err != nil {
 			b.Fatal(err)
 		}
-		mapped := time.Duration(0)
-		for time.Since(start) < 20*time.Second {
-			out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--pid", fmt.Sprint(c.Process.Pid), "--name", "^Ward$").Output()
-			if len(strings.Fields(string(out))) > 0 {
-				mapped = time.Since(start)
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		id := wardWindow(c, 20*time.Second, 10*time.Millisecond)
+		mapped := time.Since(start)
 		c.Process.Kill()
 		c.Wait()
-		if mapped == 0 {
+		if id == "" {
 			b.Fatal("no window in 20 s")
 		}
 		total += mapped
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-to-map")
+}
+
+// windowRun is a vault opened through the Secret Service, with its own Fyne
+// settings folder, for tests of the real window under Xvfb that also need tools;
+// its keyring entry is removed at the end.
+func windowRun(tb testing.TB, tools ...string) *wardRun {
+	tb.Helper()
+	need(tb, "an X display", os.Getenv("DISPLAY") != "")
+	need(tb, "a Secret Service on the D-Bus session", haveSecretService())
+	for _, tool := range tools {
+		_, err := exec.LookPath(tool)
+		need(tb, tool, err == nil)
+	}
+	w := &wardRun{t: tb, bin: wardBinary(tb), vault: filepath.Join(tb.TempDir(), "vault.ward"),
+		env: []string{"XDG_CONFIG_HOME=" + tb.TempDir()}}
+	w.ok(itPass+"\n"+itPass+"\n", "init")
+	tb.Cleanup(v0(w))
+	return w
+}
+
+// wardWindow polls, every interval for up to limit, for the visible window titled
+// Ward of process c, and returns its X id ("" if none appeared).
+func wardWindow(c *exec.Cmd, limit, interval time.Duration) string {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(interval) {
+		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--pid", fmt.Sprint(c.Process.Pid), "--name", "^Ward$").Output()
+		if f := strings.Fields(string(out)); len(f) > 0 {
+			return f[0]
+		}
+	}
+	return ""
 }
 
 // v0 removes the keyring entry of the benchmark's vault at the end.
@@ -509,29 +502,19 @@ func rssKB(pid int) int64 {
 // TestWindowPlace: the window comes back where and as large as the user left it.
 // Under Xvfb (no window manager) xdotool moves and sizes it, Ctrl+Q closes it.
 func TestWindowPlace(t *testing.T) {
-	need(t, "an X display", os.Getenv("DISPLAY") != "")
-	need(t, "a Secret Service on the D-Bus session", haveSecretService())
-	_, err := exec.LookPath("xdotool")
-	need(t, "xdotool", err == nil)
-	w := &wardRun{t: t, bin: wardBinary(t), vault: filepath.Join(t.TempDir(), "vault.ward"),
-		env: []string{"XDG_CONFIG_HOME=" + t.TempDir()}}
-	w.ok(itPass+"\n"+itPass+"\n", "init")
-	defer v0(w)()
+	w := windowRun(t, "xdotool")
 
 	start := func() (*exec.Cmd, string) {
 		c := w.cmd("")
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--pid", fmt.Sprint(c.Process.Pid), "--name", "^Ward$").Output()
-			if f := strings.Fields(string(out)); len(f) > 0 {
-				return c, f[0]
-			}
+		id := wardWindow(c, 10*time.Second, 100*time.Millisecond)
+		if id == "" {
+			c.Process.Kill()
+			t.Fatal("no window")
 		}
-		c.Process.Kill()
-		t.Fatal("no window")
-		return nil, ""
+		return c, id
 	}
 	geometry := func(id string) string {
 		out, _ := exec.Command("xdotool", "getwindowgeometry", id).Output()

@@ -215,7 +215,12 @@ func (s *Store) FlushAudit() {
 // nothing it did is kept (the group is rolled back and each write retried alone), so
 // f must only set its results, never act on them.
 func (s *Store) write(ctx context.Context, f func(*wtx) error) error {
-	op := &writeOp{f: f, done: make(chan error, 1)}
+	return s.await(ctx, &writeOp{f: f})
+}
+
+// await queues op and waits for its outcome.
+func (s *Store) await(ctx context.Context, op *writeOp) error {
+	op.done = make(chan error, 1)
 	if err := s.queue(ctx, op); err != nil {
 		return err
 	}
@@ -366,19 +371,6 @@ func (t *wtx) apply(op *writeOp) error {
 	return err
 }
 
-// stmt returns the prepared statement for q.
-func (t *wtx) stmt(q string) (driver.Stmt, error) {
-	st := t.stmts[q]
-	if st == nil {
-		var err error
-		if st, err = t.c.PrepareContext(context.Background(), q); err != nil {
-			return nil, err
-		}
-		t.stmts[q] = st
-	}
-	return st, nil
-}
-
 func named(args []any) ([]driver.NamedValue, error) {
 	nv := make([]driver.NamedValue, len(args))
 	for i, a := range args {
@@ -391,12 +383,23 @@ func named(args []any) ([]driver.NamedValue, error) {
 	return nv, nil
 }
 
-func (t *wtx) exec(q string, args ...any) (driver.Result, error) {
-	st, err := t.stmt(q)
-	if err != nil {
-		return nil, err
+// prepared returns the statement for q, prepared once per connection, and args as
+// the driver takes them.
+func (t *wtx) prepared(q string, args []any) (driver.Stmt, []driver.NamedValue, error) {
+	st := t.stmts[q]
+	if st == nil {
+		var err error
+		if st, err = t.c.PrepareContext(context.Background(), q); err != nil {
+			return nil, nil, err
+		}
+		t.stmts[q] = st
 	}
 	nv, err := named(args)
+	return st, nv, err
+}
+
+func (t *wtx) exec(q string, args ...any) (driver.Result, error) {
+	st, nv, err := t.prepared(q, args)
 	if err != nil {
 		return nil, err
 	}
@@ -414,11 +417,7 @@ func (t *wtx) affected(q string, args ...any) (int64, error) {
 
 // queryRow runs q and scans its first row into dest (sql.ErrNoRows when none).
 func (t *wtx) queryRow(q string, dest []any, args ...any) error {
-	st, err := t.stmt(q)
-	if err != nil {
-		return err
-	}
-	nv, err := named(args)
+	st, nv, err := t.prepared(q, args)
 	if err != nil {
 		return err
 	}
@@ -609,15 +608,12 @@ type VerifyResult struct {
 // and the audit event, atomically.
 func (s *Store) Verify(ctx context.Context, c VerifyCheck) (VerifyResult, error) {
 	var v VerifyResult
-	op := &writeOp{keepsCache: true, done: make(chan error, 1), f: func(t *wtx) error {
+	err := s.await(ctx, &writeOp{keepsCache: true, f: func(t *wtx) error {
 		var err error
 		v, err = t.verify(c)
 		return err
-	}}
-	if err := s.queue(ctx, op); err != nil {
-		return v, err
-	}
-	return v, <-op.done
+	}})
+	return v, err
 }
 
 func (t *wtx) verify(c VerifyCheck) (v VerifyResult, err error) {
@@ -887,16 +883,6 @@ func (s *Store) AddToken(ctx context.Context, name, hash string, now time.Time) 
 		return fmt.Errorf("adding token %s: %w", name, err)
 	}
 	return nil
-}
-
-// TokenName returns the name of the application token with this MAC.
-func (s *Store) TokenName(ctx context.Context, hash string) (string, bool, error) {
-	var name string
-	err := s.queryRow(ctx, `SELECT name FROM app_tokens WHERE hash = $1`, hash).Scan(&name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	return name, err == nil, err
 }
 
 // Users lists every user with their enrollment state and codes left.

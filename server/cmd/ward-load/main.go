@@ -2,7 +2,7 @@
 // POST /api/v1/verify (wrong codes, spread over many enrolled users) at the same
 // concurrency for the same time, side by side (in alternating one-second slices),
 // then many simultaneous sign-ins.
-// scripts/bench.sh starts a server, prepares it and runs this.
+// scripts/bench-server.sh starts a server, prepares it and runs this.
 //
 //	ward-load -url http://127.0.0.1:8080 -token TOKEN -users 64 -c 64 -d 10s
 package main
