@@ -26,6 +26,9 @@ var (
 	ErrInvalid = errors.New("invalid account")
 	// ErrTooNew: the file was written by a newer Ward with a format this one cannot read.
 	ErrTooNew = errors.New("vault written by a newer Ward")
+	// ErrTooCostly: a file from outside asks for more key-derivation work than Ward
+	// spends on one passphrase try (age scrypt above 2^19). Nothing was derived.
+	ErrTooCostly = errors.New("the file asks for more key-derivation work than Ward allows")
 )
 
 // invalidError is a sentence about a bad field that wraps ErrInvalid without
@@ -38,3 +41,13 @@ func (e invalidError) Is(target error) bool { return target == ErrInvalid }
 func invalidf(format string, args ...any) error {
 	return invalidError(fmt.Sprintf(format, args...))
 }
+
+// workFactorError is an age scrypt stanza over the bound: one sentence that says what
+// the file asks and what Ward opens, and that wraps ErrTooCostly.
+type workFactorError struct{ logN int }
+
+func (e workFactorError) Error() string {
+	return fmt.Sprintf("the file asks for scrypt work factor 2^%d; Ward opens at most 2^%d (twice age's default)",
+		e.logN, maxScryptWorkFactor)
+}
+func (e workFactorError) Is(target error) bool { return target == ErrTooCostly }

@@ -69,7 +69,7 @@ func IsVaultFile(data []byte) bool { return bytes.HasPrefix(data, []byte(fileMag
 
 // ReadExport decrypts an export with its passphrase.
 func ReadExport(data []byte, passphrase string) ([]Account, error) {
-	id, err := age.NewScryptIdentity(passphrase)
+	id, err := scryptIdentity(passphrase)
 	if err != nil {
 		return nil, err
 	}
@@ -79,8 +79,11 @@ func ReadExport(data []byte, passphrase string) ([]Account, error) {
 	}
 	r, err := age.Decrypt(src, id)
 	if err != nil {
-		if errors.Is(err, age.ErrIncorrectIdentity) {
+		switch {
+		case errors.Is(err, age.ErrIncorrectIdentity):
 			return nil, ErrWrongPassphrase
+		case errors.Is(err, ErrTooCostly):
+			return nil, err
 		}
 		return nil, corruptf("the export cannot be read (%s)", ageReason(err))
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -228,14 +229,17 @@ func wrapIdentity(id *age.X25519Identity, passphrase string) ([]byte, error) {
 
 // unwrapIdentity decrypts the identity with the recovery passphrase.
 func unwrapIdentity(wrapped []byte, passphrase string) (*age.X25519Identity, error) {
-	sid, err := age.NewScryptIdentity(passphrase)
+	sid, err := scryptIdentity(passphrase)
 	if err != nil {
 		return nil, fmt.Errorf("passphrase: %w", err)
 	}
 	r, err := age.Decrypt(bytes.NewReader(wrapped), sid)
 	if err != nil {
-		if errors.Is(err, age.ErrIncorrectIdentity) {
+		switch {
+		case errors.Is(err, age.ErrIncorrectIdentity):
 			return nil, ErrWrongPassphrase
+		case errors.Is(err, ErrTooCostly):
+			return nil, err
 		}
 		return nil, corruptf("the wrapped key cannot be read")
 	}
@@ -244,6 +248,38 @@ func unwrapIdentity(wrapped []byte, passphrase string) (*age.X25519Identity, err
 		return nil, corruptf("the wrapped key is cut short or altered")
 	}
 	return parseIdentity(string(s))
+}
+
+// maxScryptWorkFactor bounds the scrypt work that a file from outside (an export, a
+// vault copy, a wrapped key) may ask of one passphrase try: 2^19, twice age's default
+// (512 MB and about a second). age alone would accept 2^22 (4 GB, half a minute).
+const maxScryptWorkFactor = 19
+
+// scryptIdentity opens age passphrase files with the work factor bounded. The bound
+// is checked on the stanza before any scrypt runs, so that the refusal is a typed
+// error (age's own limit says so only in its message) and costs nothing.
+func scryptIdentity(passphrase string) (age.Identity, error) {
+	sid, err := age.NewScryptIdentity(passphrase)
+	if err != nil {
+		return nil, err
+	}
+	sid.SetMaxWorkFactor(maxScryptWorkFactor)
+	return boundedScrypt{sid}, nil
+}
+
+type boundedScrypt struct{ *age.ScryptIdentity }
+
+func (b boundedScrypt) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	for _, s := range stanzas {
+		if s.Type != "scrypt" || len(s.Args) != 2 {
+			continue
+		}
+		// Anything but a number in range is left to age, which calls it invalid.
+		if n, err := strconv.Atoi(s.Args[1]); err == nil && n > maxScryptWorkFactor {
+			return nil, workFactorError{logN: n}
+		}
+	}
+	return b.ScryptIdentity.Unwrap(stanzas)
 }
 
 func parseIdentity(s string) (*age.X25519Identity, error) {

@@ -23,6 +23,10 @@ var (
 	ErrDamaged = errors.New("damaged file")
 	// ErrPasswordNeeded: the export is encrypted and no password was given.
 	ErrPasswordNeeded = errors.New("the file is encrypted: give its password")
+	// ErrTooCostly: the file asks for more key-derivation work than Ward spends on a
+	// password; the error's sentence says how much. It is vault.ErrTooCostly, which
+	// Ward's own exports and vault copies return.
+	ErrTooCostly = vault.ErrTooCostly
 )
 
 // Result is what an import found.
