@@ -7,6 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
+	"math/bits"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/scrypt"
@@ -145,19 +148,48 @@ func readAegis(data []byte, password Password) (Result, error) {
 	return r, nil
 }
 
-// aegisMasterKey unwraps the master key with the first password slot it opens.
+// Bounds for a hostile file. Aegis writes a password slot (two with a separate
+// backup password) at N=2^15, r=8, p=1, and biometric slots that Ward skips.
+const (
+	aegisMaxSlots = 8               // slots of any kind
+	aegisWork     = 1 << 15 * 8 * 1 // N·r·p of one of Aegis's own password slots
+	aegisMaxWork  = 4 * aegisWork   // over all password slots: 128 MB at most, ~0.25 s here
+)
+
+// aegisMasterKey unwraps the master key with the first password slot it opens. The
+// slots' number and their scrypt work in all are checked before any scrypt runs.
 func aegisMasterKey(slots []aegisSlot, password string) ([]byte, error) {
-	found := false
+	if len(slots) > aegisMaxSlots {
+		return nil, costlyf("the file has %d key slots; Ward reads at most %d", len(slots), aegisMaxSlots)
+	}
+	var work float64
+	n := 0
 	for _, s := range slots {
 		if s.Type != 1 { // 1: password; 0: raw key, 2: biometric
 			continue
 		}
-		found = true
+		n++
+		if s.N <= 1 || s.N&(s.N-1) != 0 || s.R <= 0 || s.P <= 0 {
+			return nil, ErrDamaged // scrypt's own rules: N a power of two
+		}
+		w := float64(s.N) * float64(s.R) * float64(s.P)
+		if w > aegisMaxWork {
+			return nil, costlyf("a password slot asks for %s times the scrypt work of Aegis's own (N=2^%d, r=%d, p=%d); Ward spends at most %d times",
+				times(w), bits.TrailingZeros64(uint64(s.N)), s.R, s.P, aegisMaxWork/aegisWork)
+		}
+		work += w
+	}
+	if work > aegisMaxWork {
+		return nil, costlyf("the %d password slots ask for %s times the scrypt work of Aegis's own in all; Ward spends at most %d times",
+			n, times(work), aegisMaxWork/aegisWork)
+	}
+	for _, s := range slots {
+		if s.Type != 1 {
+			continue
+		}
 		salt, err1 := hex.DecodeString(s.Salt)
 		wrapped, err2 := hex.DecodeString(s.Key)
-		// Bounds that Aegis never exceeds (it uses N=2^15, r=8, p=1), so that a
-		// hostile file cannot make scrypt take gigabytes: at most 256 MB here.
-		if err1 != nil || err2 != nil || s.N <= 1 || s.N > 1<<18 || s.R <= 0 || s.R > 8 || s.P <= 0 || s.P > 4 {
+		if err1 != nil || err2 != nil {
 			return nil, ErrDamaged
 		}
 		kek, err := scrypt.Key([]byte(password), salt, s.N, s.R, s.P, 32)
@@ -168,10 +200,18 @@ func aegisMasterKey(slots []aegisSlot, password string) ([]byte, error) {
 			return master, nil
 		}
 	}
-	if !found {
+	if n == 0 {
 		return nil, errors.New("the export has no password slot Ward can open")
 	}
 	return nil, ErrWrongPassword
+}
+
+// times writes a multiple of Aegis's own work: 2, 2.5, 128, over a million.
+func times(w float64) string {
+	if x := w / aegisWork; x < 1e6 {
+		return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64)
+	}
+	return "over a million"
 }
 
 // openGCM decrypts AES-GCM with the nonce and tag kept apart from the ciphertext.

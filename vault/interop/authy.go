@@ -24,6 +24,11 @@ func init() {
 
 const authyKey = "com.authy.storage.tokens.authenticator.key"
 
+// authyMaxEncrypted bounds the key derivations a hostile file asks for: one PBKDF2
+// per encrypted token, each with its own salt, so 1,000 tokens cost about 0.3 s.
+// Without the bound, 50 bytes of file cost 0.3 ms: minutes for a large file.
+const authyMaxEncrypted = 1000
+
 type authyToken struct {
 	Digits          int    `json:"digits"`
 	DecryptedSecret string `json:"decryptedSecret"`
@@ -60,6 +65,15 @@ func readAuthy(data []byte, password Password) (Result, error) {
 	}
 	if !found {
 		return Result{}, ErrNotFormat
+	}
+	encrypted := 0
+	for _, t := range tokens {
+		if t.DecryptedSecret == "" && t.EncryptedSecret != "" {
+			encrypted++
+		}
+	}
+	if encrypted > authyMaxEncrypted {
+		return Result{}, costlyf("the file has %d encrypted tokens; Ward decrypts at most %d", encrypted, authyMaxEncrypted)
 	}
 	var r Result
 	var pw string

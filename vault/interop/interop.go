@@ -107,3 +107,11 @@ func (r *Result) add(a vault.Account) {
 func trimJSON(data []byte) []byte {
 	return bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
 }
+
+// costlyError is a sentence about a file's key derivation that wraps ErrTooCostly.
+type costlyError string
+
+func (e costlyError) Error() string        { return string(e) }
+func (e costlyError) Is(target error) bool { return target == ErrTooCostly }
+
+func costlyf(format string, args ...any) error { return costlyError(fmt.Sprintf(format, args...)) }
