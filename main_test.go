@@ -30,7 +30,8 @@ import (
 // window is replaced by a print-out of what it would show. The real Secret Service and
 // the real window are tested in integration_test.go.
 func TestMain(m *testing.M) {
-	vault.SetScryptWorkFactorForTests(10)
+	// Read by test binaries only; this one is also the scripts' ward command.
+	os.Setenv("WARD_TEST_SCRYPT_WORK_FACTOR", "10")
 	testscript.Main(m, map[string]func(){
 		"ward": func() { os.Exit(testCLI().run(os.Args[1:])) },
 	})

@@ -25,7 +25,7 @@ import (
 const pass = "app test passphrase"
 
 func TestMain(m *testing.M) {
-	vault.SetScryptWorkFactorForTests(10)
+	os.Setenv("WARD_TEST_SCRYPT_WORK_FACTOR", "10") // read by test binaries only
 	m.Run()
 }
 

@@ -26,7 +26,7 @@ func Export(accounts []Account, passphrase string, armored bool) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	r.SetWorkFactor(scryptWorkFactor)
+	r.SetWorkFactor(scryptWorkFactor())
 	plain, err := marshalDoc(&Doc{Accounts: accounts})
 	if err != nil {
 		return nil, err

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"filippo.io/age"
@@ -212,7 +214,7 @@ func wrapIdentity(id *age.X25519Identity, passphrase string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("passphrase: %w", err)
 	}
-	r.SetWorkFactor(scryptWorkFactor)
+	r.SetWorkFactor(scryptWorkFactor())
 	var out bytes.Buffer
 	w, err := age.Encrypt(&out, r)
 	if err != nil {
@@ -290,10 +292,20 @@ func parseIdentity(s string) (*age.X25519Identity, error) {
 	return id, nil
 }
 
-// scryptWorkFactor is age's default (2^18). Only tests lower it, through
-// SetScryptWorkFactorForTests; files written with a lower factor still open.
-var scryptWorkFactor = 18
+// scryptLogN is the scrypt work factor of new wrapped keys and exports: age's
+// default, 2^18. Files written with a lower one still open. vault's own tests lower
+// it here; other packages' tests through testScryptEnv.
+var scryptLogN = 18
 
-// SetScryptWorkFactorForTests lowers the scrypt cost so that test suites that create
-// many vaults run fast. Never call it outside tests.
-func SetScryptWorkFactorForTests(logN int) { scryptWorkFactor = logN }
+// testScryptEnv lowers the work factor in test binaries only (testing.Testing), so
+// that suites creating many vaults run fast: no environment makes a real Ward weaker.
+const testScryptEnv = "WARD_TEST_SCRYPT_WORK_FACTOR"
+
+func scryptWorkFactor() int {
+	if testing.Testing() {
+		if n, err := strconv.Atoi(os.Getenv(testScryptEnv)); err == nil && n >= 1 && n < scryptLogN {
+			return n
+		}
+	}
+	return scryptLogN
+}

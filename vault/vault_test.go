@@ -20,7 +20,7 @@ import (
 const pass = "correct horse battery staple"
 
 func TestMain(m *testing.M) {
-	SetScryptWorkFactorForTests(10)
+	scryptLogN = 10
 	if os.Getenv("WARD_CRASH_HELPER") != "" {
 		crashHelper()
 		return
@@ -586,8 +586,8 @@ func benchAccounts(n int) []Account {
 // scrypt work factor (2^18). Target: under 1.5 s each. "scrypt-ms" is the key
 // derivation alone (an export of no account), the rest is Ward's.
 func BenchmarkExport1000(b *testing.B) {
-	defer SetScryptWorkFactorForTests(scryptWorkFactor)
-	SetScryptWorkFactorForTests(18)
+	defer func(n int) { scryptLogN = n }(scryptLogN)
+	scryptLogN = 18
 	accts := benchAccounts(1000)
 	for b.Loop() {
 		if _, err := Export(accts, "bench passphrase", false); err != nil {
@@ -598,8 +598,8 @@ func BenchmarkExport1000(b *testing.B) {
 }
 
 func BenchmarkRestore1000(b *testing.B) {
-	defer SetScryptWorkFactorForTests(scryptWorkFactor)
-	SetScryptWorkFactorForTests(18)
+	defer func(n int) { scryptLogN = n }(scryptLogN)
+	scryptLogN = 18
 	data, err := Export(benchAccounts(1000), "bench passphrase", false)
 	if err != nil {
 		b.Fatal(err)
