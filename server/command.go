@@ -151,14 +151,14 @@ func Command(ctx context.Context, args []string, std IO) int {
 
 func command(ctx context.Context, args []string, std IO) error {
 	if len(args) == 0 {
-		return errors.New("give a command: serve, or admin add-user|users|reset-2fa|add-token")
+		return errors.New("give a command: serve, or admin " + strings.ReplaceAll(strings.ReplaceAll(adminCommands, ", ", "|"), " or ", "|"))
 	}
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], std)
 	case "admin":
 		if len(args) < 2 {
-			return errors.New("admin needs a command: add-user, users, reset-2fa or add-token")
+			return errors.New("admin needs a command: " + adminCommands)
 		}
 		return admin(ctx, args[1], args[2:], std)
 	}
@@ -242,7 +242,6 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		return err
 	}
 	defer store.Close()
-	now := time.Now()
 	name := ""
 	if len(pos) == 1 {
 		name = pos[0]
@@ -256,20 +255,9 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		if err != nil {
 			return err
 		}
-		if len([]rune(pw)) < MinPasswordLen {
-			return fmt.Errorf("the password must have at least %d characters", MinPasswordLen)
-		}
-		hash, err := srv.HashPassword(ctx, pw)
-		if err != nil {
+		if err := srv.AddUser(ctx, name, *email, pw, *isAdmin); err != nil {
 			return err
 		}
-		if _, err := store.CreateUser(ctx, name, *email, hash, *isAdmin, now); err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
-				return fmt.Errorf("a user %s exists already", name)
-			}
-			return err
-		}
-		store.Audit(ctx, now, 0, "user_added", "", name)
 		fmt.Fprintf(std.Stdout, "added user %s\n", name)
 	case "users":
 		users, err := store.Users(ctx)
@@ -289,15 +277,9 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		}
 		return tw.Flush()
 	case "reset-2fa":
-		u, err := store.UserByName(ctx, name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		if err := store.DisableMFA(ctx, u.ID); err != nil {
+		if err := srv.ResetMFA(ctx, name); err != nil {
 			return err
 		}
-		store.DeleteUserSessions(ctx, u.ID, "")
-		store.Audit(ctx, now, u.ID, "mfa_reset_by_admin", "", "")
 		fmt.Fprintf(std.Stdout, "two-factor sign-in of %s is reset: they enroll again at their next sign-in\n", name)
 	case "add-token":
 		if name == "" {
@@ -309,11 +291,36 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		}
 		fmt.Fprintf(std.Stdout, "%s\n", token)
 		fmt.Fprintf(std.Stderr, "ward: this token is shown once; Ward keeps only its hash\n")
+	case "tokens":
+		tokens, err := store.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(std.Stdout).Encode(tokens)
+		}
+		tw := tabwriter.NewWriter(std.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tCREATED")
+		for _, t := range tokens {
+			fmt.Fprintf(tw, "%s\t%s\n", t.Name, t.Created.Format(time.RFC3339))
+		}
+		return tw.Flush()
+	case "revoke-token":
+		if name == "" {
+			return errors.New("admin revoke-token needs the application's name (see ward admin tokens)")
+		}
+		if err := srv.RevokeToken(ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "revoked the application token %s\n", name)
 	default:
-		return fmt.Errorf("unknown admin command %q: add-user, users, reset-2fa or add-token", cmd)
+		return fmt.Errorf("unknown admin command %q: %s", cmd, adminCommands)
 	}
 	return nil
 }
+
+// adminCommands lists the admin verbs, for the errors that name them.
+const adminCommands = "add-user, users, reset-2fa, add-token, tokens or revoke-token"
 
 // readPassword takes WARD_USER_PASSWORD, the terminal without echo, or a line of
 // standard input.

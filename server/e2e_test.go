@@ -111,8 +111,8 @@ func TestServerBinary(t *testing.T) {
 	// The server wrote each line before it answered; the pipe from it to this
 	// test may take a moment longer.
 	wants := []string{`msg="security event" event=login`, `event=enrolled addr=127.0.0.1 user=bob`,
-		`event=login_failed addr=127.0.0.1 detail="unknown user"`,
-		`msg="removed expired records" sessions=0 devices=0 pending_enrollments=0 audit_events=1`}
+		`event=login_failed addr=127.0.0.1 detail="no such account"`,
+		`msg="removed expired records" sessions=0 devices=0 pending_enrollments=0 attempts=0 audit_events=1`}
 	var log string
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		log = logs.String()

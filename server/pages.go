@@ -4,21 +4,17 @@ import (
 	"bytes"
 	"embed"
 	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"html/template"
-	"io"
 	"io/fs"
+	"mime"
 	"net/http"
 	"strings"
-	"time"
-
-	"github.com/wardauth/ward/server/auth"
-	"github.com/wardauth/ward/vault"
 )
 
-// The web pages: server-rendered forms over the same logic as the JSON API (each
-// page handler calls the API handler and renders its answer), so the two cannot
-// drift apart. No outside requests; light and dark follow the system.
+// The web pages: server-rendered forms, a thin front end over the same rules as the
+// JSON API (service.go), so the two cannot drift apart. They take URL-encoded forms
+// only. No outside requests; light and dark follow the system.
 
 //go:embed web
 var webFS embed.FS
@@ -30,6 +26,8 @@ type view struct {
 	Title, Issuer, Error, Notice string
 	RememberDays                 int
 	Account, KeyGroups, QR       string
+	Action                       string // where the enrollment page's code goes
+	Move                         bool   // the enrollment page is a move to a new phone
 	Codes                        []string
 	User                         string
 	MFA                          bool
@@ -40,7 +38,8 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v view) 
 	v.Issuer = s.cfg.Issuer
 	var b bytes.Buffer
 	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
-		s.internal(w, err)
+		s.cfg.Log.Error("a page could not be rendered", "page", name, "err", err)
+		http.Error(w, "Something went wrong on the server; try again.", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -48,49 +47,57 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v view) 
 	w.Write(b.Bytes())
 }
 
-// recorder captures an API handler's answer for a page.
-type recorder struct {
-	h      http.Header
-	status int
-	body   bytes.Buffer
+// renderError shows a refusal (or a server fault) on the page it belongs to.
+func (s *Server) renderError(w http.ResponseWriter, err error, name string, v view) {
+	ref := s.refusal(w, err)
+	v.Error = ref.Msg
+	if ref.Status == http.StatusInternalServerError {
+		name, v = "error", view{Title: "Something went wrong", Error: ref.Msg}
+	}
+	s.render(w, ref.Status, name, v)
 }
 
-func (r *recorder) Header() http.Header         { return r.h }
-func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
-func (r *recorder) WriteHeader(s int)           { r.status = s }
-
-// viaAPI runs an API handler with a JSON body built from the form, passes its
-// cookies on to the browser, and returns its status and answer.
-func (s *Server) viaAPI(w http.ResponseWriter, r *http.Request, h http.HandlerFunc, body any) (int, map[string]any) {
-	b, _ := json.Marshal(body)
-	r2 := r.Clone(r.Context())
-	r2.Body = io.NopCloser(bytes.NewReader(b))
-	r2.ContentLength = int64(len(b))
-	rec := &recorder{h: http.Header{}, status: http.StatusOK}
-	h(rec, r2)
-	for _, c := range rec.h.Values("Set-Cookie") {
-		w.Header().Add("Set-Cookie", c)
+// form is a page's POST handler behind the form check: URL-encoded only (a
+// multipart body would be spooled to disk), within maxBody, parsed before the
+// handler runs; anything else is refused before any work.
+func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if mt != "application/x-www-form-urlencoded" {
+			s.render(w, http.StatusUnsupportedMediaType, "error", view{Title: "Not a form", Error: "This page takes a form, as the browser sends it."})
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				s.render(w, http.StatusRequestEntityTooLarge, "error", view{Title: "Too large", Error: "The request is too large."})
+				return
+			}
+			s.render(w, http.StatusBadRequest, "error", view{Title: "Not a form", Error: "The form could not be read."})
+			return
+		}
+		h(w, r)
 	}
-	if ra := rec.h.Get("Retry-After"); ra != "" {
-		w.Header().Set("Retry-After", ra)
-	}
-	var out map[string]any
-	json.Unmarshal(rec.body.Bytes(), &out)
-	return rec.status, out
 }
 
-func errText(out map[string]any) string {
-	if e, ok := out["error"].(string); ok {
-		return e
-	}
-	return ""
+// files serves the embedded files, never a folder's listing.
+func files() http.Handler {
+	static, _ := fs.Sub(webFS, "web")
+	fsrv := http.StripPrefix("/static/", http.FileServerFS(static))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if info, err := fs.Stat(static, name); err != nil || info.IsDir() || name == "" {
+			http.NotFound(w, r)
+			return
+		}
+		fsrv.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) pageRoutes(mux *http.ServeMux) {
-	static, _ := fs.Sub(webFS, "web")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", files())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if se, _, ok := s.session(r); ok && se.Full {
+		if _, _, err := s.SignedIn(r.Context(), s.client(r)); err == nil {
 			http.Redirect(w, r, "/account", http.StatusSeeOther)
 			return
 		}
@@ -99,34 +106,54 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusOK, "login", view{Title: "Sign in"})
 	})
-	mux.HandleFunc("POST /login", s.pageLogin)
+	mux.HandleFunc("POST /login", s.form(s.pageLogin))
 	mux.HandleFunc("GET /login/code", func(w http.ResponseWriter, r *http.Request) {
-		if se, _, ok := s.session(r); !ok || se.Full {
+		if !s.HalfSignedIn(r.Context(), s.client(r)) {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
-		s.render(w, http.StatusOK, "code", view{Title: "Two-factor code", RememberDays: s.cfg.RememberDays})
+		s.render(w, http.StatusOK, "code", s.codeView())
 	})
-	mux.HandleFunc("POST /login/code", s.pageCode)
+	mux.HandleFunc("POST /login/code", s.form(s.pageCode))
 	mux.HandleFunc("GET /enroll", s.pageEnroll)
-	mux.HandleFunc("POST /enroll/confirm", s.pageEnrollConfirm)
-	mux.HandleFunc("GET /account", func(w http.ResponseWriter, r *http.Request) { s.pageAccount(w, r, "", "") })
-	mux.HandleFunc("POST /account/codes", s.pageRegenerate)
-	mux.HandleFunc("POST /account/disable", s.pageDisable)
-	mux.HandleFunc("POST /account/password", s.pagePassword)
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		s.viaAPI(w, r, s.logout, nil)
+	mux.HandleFunc("POST /enroll/confirm", s.form(s.pageEnrollConfirm))
+	mux.HandleFunc("GET /account", func(w http.ResponseWriter, r *http.Request) { s.pageAccount(w, r, nil, "") })
+	mux.HandleFunc("POST /account/codes", s.form(s.pageRegenerate))
+	mux.HandleFunc("POST /account/disable", s.form(s.pageDisable))
+	mux.HandleFunc("POST /account/password", s.form(s.pagePassword))
+	mux.HandleFunc("POST /account/move", s.form(s.pageMove))
+	mux.HandleFunc("POST /account/move/confirm", s.form(s.pageMoveConfirm))
+	mux.HandleFunc("POST /logout", s.form(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Logout(r.Context(), s.client(r)); err != nil {
+			s.renderError(w, err, "login", view{Title: "Sign in"})
+			return
+		}
+		clearSession(w)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
-	})
+	}))
+}
+
+func (s *Server) codeView() view {
+	return view{Title: "Two-factor code", RememberDays: s.cfg.RememberDays}
+}
+
+// signedOut sends a request without a full session to the sign-in page.
+func signedOut(w http.ResponseWriter, r *http.Request, err error) bool {
+	if err == errSignInFirst {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return true
+	}
+	return false
 }
 
 func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
-	st, out := s.viaAPI(w, r, s.login, map[string]string{"username": r.PostFormValue("username"), "password": r.PostFormValue("password")})
-	if st != http.StatusOK {
-		s.render(w, st, "login", view{Title: "Sign in", Error: errText(out)})
+	g, err := s.Login(r.Context(), s.client(r), r.PostForm.Get("username"), r.PostForm.Get("password"))
+	if err != nil {
+		s.renderError(w, err, "login", view{Title: "Sign in"})
 		return
 	}
-	switch out["next"] {
+	s.grant(w, r, g)
+	switch g.Next {
 	case "code":
 		http.Redirect(w, r, "/login/code", http.StatusSeeOther)
 	case "enroll":
@@ -137,145 +164,133 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageCode(w http.ResponseWriter, r *http.Request) {
-	st, out := s.viaAPI(w, r, s.loginCode, map[string]any{"code": r.PostFormValue("code"), "remember": r.PostFormValue("remember") == "1"})
-	switch st {
-	case http.StatusOK:
+	g, err := s.LoginCode(r.Context(), s.client(r), r.PostForm.Get("code"), r.PostForm.Get("remember") == "1")
+	var ref *Refusal
+	switch {
+	case err == nil:
+		s.grant(w, r, g)
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
-	case http.StatusTooManyRequests:
-		s.render(w, st, "login", view{Title: "Sign in", Error: errText(out)})
+	case errors.As(err, &ref) && (ref.EndSession || ref == errPasswordFirst):
+		s.renderError(w, err, "login", view{Title: "Sign in"})
 	default:
-		s.render(w, st, "code", view{Title: "Two-factor code", Error: errText(out), RememberDays: s.cfg.RememberDays})
+		s.renderError(w, err, "code", s.codeView())
 	}
 }
 
-// pageEnroll shows the QR code and key of the pending enrollment, making one when
-// there is none: reloading the page keeps the key the phone may already have.
+// pageEnroll shows the QR code and key of the enrollment in progress, making one
+// when there is none: reloading the page keeps the key the phone may already
+// have. With two-factor sign-in on, it leads to the account page.
 func (s *Server) pageEnroll(w http.ResponseWriter, r *http.Request) {
-	se, _, ok := s.session(r)
-	if !ok || !se.Full {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	u, err := s.store.UserByID(r.Context(), se.UserID)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	if u.MFA {
+	e, err := s.Enroll(r.Context(), s.client(r))
+	s.renderEnroll(w, r, e, err, false, "")
+}
+
+// renderEnroll shows an enrollment (or a move), with problem when the code given
+// for it was wrong.
+func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, e Enrollment, err error, move bool, problem string) {
+	if err == errEnrolled && !move && problem == "" {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
-	s.renderEnroll(w, r, u, "")
-}
-
-func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, u User, problem string) {
-	ctx, now := r.Context(), s.cfg.Now()
-	sealed, err := s.store.Pending(ctx, u.ID, now)
 	if err != nil {
-		s.internal(w, err)
+		s.pageAccount(w, r, err, "")
 		return
 	}
-	var secret []byte
-	if sealed != nil {
-		secret, err = s.keys.Open(sealed)
-	} else {
-		secret = make([]byte, 20)
-		randRead(secret)
-		err = s.store.SetPending(ctx, u.ID, s.keys.Seal(secret), now.Add(10*time.Minute))
-	}
+	qr, err := e.QR()
 	if err != nil {
-		s.internal(w, err)
+		s.renderError(w, err, "error", view{})
 		return
 	}
-	a := vault.Account{Type: vault.TOTP, Issuer: s.cfg.Issuer, Name: u.Name, Secret: secret, Algorithm: vault.SHA1,
-		Digits: auth.Digits, Period: auth.Period}
-	qr, err := qrPNG(a.URI())
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	key := a.Secret.Base32()
-	var groups []string
-	for len(key) > 4 {
-		groups, key = append(groups, key[:4]), key[4:]
+	v := view{Title: "Set up your authenticator", Error: problem, Account: e.Account, KeyGroups: e.KeyGroups(),
+		QR: base64.StdEncoding.EncodeToString(qr), Action: "/enroll/confirm"}
+	if move {
+		v.Title, v.Action, v.Move = "Move to a new phone", "/account/move/confirm", true
 	}
 	status := http.StatusOK
 	if problem != "" {
 		status = http.StatusUnauthorized
 	}
-	s.render(w, status, "enroll", view{Title: "Set up your authenticator", Error: problem, Account: u.Name,
-		KeyGroups: strings.Join(append(groups, key), " "), QR: base64.StdEncoding.EncodeToString(qr)})
+	s.render(w, status, "enroll", v)
 }
 
-func (s *Server) pageEnrollConfirm(w http.ResponseWriter, r *http.Request) {
-	st, out := s.viaAPI(w, r, s.enrollConfirm, map[string]string{"code": r.PostFormValue("code")})
-	if st == http.StatusOK {
-		s.render(w, st, "codes", view{Title: "Save your backup codes", Codes: strs(out["backup_codes"])})
+// confirmPage handles a confirming code, for a first enrollment and a move: the
+// backup codes on success; the same key again after a wrong code; the account
+// page for anything else (two-factor sign-in already on, the enrollment expired).
+func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request, move bool) {
+	c := s.client(r)
+	confirm, again := s.ConfirmEnroll, s.Enroll
+	if move {
+		confirm, again = s.ConfirmMove, s.Moving
+	}
+	codes, g, err := confirm(r.Context(), c, r.PostForm.Get("code"))
+	if err == nil {
+		s.grant(w, r, g)
+		s.render(w, http.StatusOK, "codes", view{Title: "Save your backup codes", Codes: codes})
 		return
 	}
-	se, _, ok := s.session(r)
-	if !ok {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	if err != errEnrollCode {
+		s.pageAccount(w, r, err, "")
 		return
 	}
-	u, err := s.store.UserByID(r.Context(), se.UserID)
+	e, err := again(r.Context(), c)
+	s.renderEnroll(w, r, e, err, move, errEnrollCode.Msg)
+}
+
+func (s *Server) pageEnrollConfirm(w http.ResponseWriter, r *http.Request) { s.confirmPage(w, r, false) }
+
+func (s *Server) pageMoveConfirm(w http.ResponseWriter, r *http.Request) { s.confirmPage(w, r, true) }
+
+func (s *Server) pageMove(w http.ResponseWriter, r *http.Request) {
+	e, err := s.StartMove(r.Context(), s.client(r), r.PostForm.Get("code"))
 	if err != nil {
-		s.internal(w, err)
+		s.pageAccount(w, r, err, "")
 		return
 	}
-	s.renderEnroll(w, r, u, errText(out))
+	s.renderEnroll(w, r, e, nil, true, "")
 }
 
-func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request, problem, notice string) {
-	st, out := s.viaAPI(w, r, s.me, nil)
-	if st != http.StatusOK {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+// pageAccount shows the account page, with a notice, or with the refusal of what
+// was just asked (its status, its sentence).
+func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request, refused error, notice string) {
+	if signedOut(w, r, refused) {
 		return
 	}
-	left, _ := out["backup_codes_left"].(float64)
-	status := http.StatusOK
-	if problem != "" {
-		status = http.StatusBadRequest
+	a, err := s.Me(r.Context(), s.client(r))
+	if signedOut(w, r, err) {
+		return
 	}
-	s.render(w, status, "account", view{Title: "Your account", Error: problem, Notice: notice,
-		User: out["username"].(string), MFA: out["mfa_enabled"] == true, CodesLeft: int(left)})
+	if err != nil {
+		s.renderError(w, err, "error", view{})
+		return
+	}
+	v := view{Title: "Your account", Notice: notice, User: a.User.Name, MFA: a.User.MFA, CodesLeft: a.CodesLeft}
+	status := http.StatusOK
+	if refused != nil {
+		ref := s.refusal(w, refused)
+		if ref.Status == http.StatusInternalServerError {
+			s.renderError(w, refused, "error", view{})
+			return
+		}
+		status, v.Error, v.Notice = ref.Status, ref.Msg, ""
+	}
+	s.render(w, status, "account", v)
 }
 
 func (s *Server) pageRegenerate(w http.ResponseWriter, r *http.Request) {
-	st, out := s.viaAPI(w, r, s.regenerateCodes, map[string]string{"code": r.PostFormValue("code")})
-	if st == http.StatusOK {
-		s.render(w, st, "codes", view{Title: "Your new backup codes", Codes: strs(out["backup_codes"])})
+	codes, err := s.RegenerateCodes(r.Context(), s.client(r), r.PostForm.Get("code"))
+	if err == nil {
+		s.render(w, http.StatusOK, "codes", view{Title: "Your new backup codes", Codes: codes})
 		return
 	}
-	s.pageAccount(w, r, errText(out), "")
+	s.pageAccount(w, r, err, "")
 }
 
 func (s *Server) pageDisable(w http.ResponseWriter, r *http.Request) {
-	st, out := s.viaAPI(w, r, s.disable, map[string]string{"code": r.PostFormValue("code")})
-	if st == http.StatusNoContent {
-		s.pageAccount(w, r, "", "Two-factor sign-in is off.")
-		return
-	}
-	s.pageAccount(w, r, errText(out), "")
+	err := s.DisableMFA(r.Context(), s.client(r), r.PostForm.Get("code"))
+	s.pageAccount(w, r, err, "Two-factor sign-in is off.")
 }
 
 func (s *Server) pagePassword(w http.ResponseWriter, r *http.Request) {
-	st, out := s.viaAPI(w, r, s.changePassword, map[string]string{"current": r.PostFormValue("current"), "new": r.PostFormValue("new")})
-	if st == http.StatusNoContent {
-		s.pageAccount(w, r, "", "Your password is changed; your other devices are signed out.")
-		return
-	}
-	s.pageAccount(w, r, errText(out), "")
-}
-
-func strs(v any) []string {
-	var out []string
-	if l, ok := v.([]any); ok {
-		for _, x := range l {
-			if s, ok := x.(string); ok {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
+	err := s.ChangePassword(r.Context(), s.client(r), r.PostForm.Get("current"), r.PostForm.Get("new"))
+	s.pageAccount(w, r, err, "Your password is changed; your other devices are signed out.")
 }

@@ -5,11 +5,15 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"runtime"
+	"sort"
 	"sync"
 	"time"
 
@@ -39,6 +43,15 @@ type Store struct {
 	mu     sync.RWMutex // held for reading while queueing a write; Close takes it
 	closed bool
 	done   chan struct{}
+
+	closeOnce sync.Once
+
+	// Refused requests, counted until their minute is written as one row each
+	// (AuditRefused).
+	refMu     sync.Mutex
+	refusals  map[refusalKey]int64
+	stopFlush chan struct{}
+	flushed   chan struct{}
 }
 
 // writeOp is one caller's write: f runs inside a group's transaction; done gets its
@@ -70,14 +83,8 @@ type wtx struct {
 	// committed since (PRAGMA data_version, read once the write lock is held, so
 	// nothing can change under it).
 	tokens  map[string]string
-	users   map[string]*cachedUser
+	users   map[string]*User
 	version int64
-}
-
-// cachedUser is what Verify needs of a user.
-type cachedUser struct {
-	User
-	failures, lastFailure int64
 }
 
 func (t *wtx) forget() {
@@ -108,56 +115,28 @@ type User struct {
 	LastStep     int64
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS users (
-	id INTEGER PRIMARY KEY,
-	name TEXT NOT NULL UNIQUE,
-	email TEXT NOT NULL DEFAULT '',
-	password_hash TEXT NOT NULL,
-	admin INTEGER NOT NULL DEFAULT 0,
-	mfa INTEGER NOT NULL DEFAULT 0,
-	secret_enc BLOB,
-	last_step INTEGER NOT NULL DEFAULT -1,
-	failures INTEGER NOT NULL DEFAULT 0,
-	last_failure INTEGER NOT NULL DEFAULT 0,
-	pending_enc BLOB,
-	pending_expires INTEGER NOT NULL DEFAULT 0,
-	created INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS backup_codes (
-	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-	hash TEXT NOT NULL,
-	used INTEGER NOT NULL DEFAULT 0,
-	PRIMARY KEY (user_id, hash)
-);
-CREATE TABLE IF NOT EXISTS sessions (
-	hash TEXT PRIMARY KEY,
-	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-	full INTEGER NOT NULL DEFAULT 0,
-	expires INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS devices (
-	hash TEXT PRIMARY KEY,
-	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-	expires INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS app_tokens (
-	name TEXT PRIMARY KEY,
-	hash TEXT NOT NULL UNIQUE,
-	created INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-	id INTEGER PRIMARY KEY,
-	at INTEGER NOT NULL,
-	user_id INTEGER,
-	event TEXT NOT NULL,
-	addr TEXT NOT NULL DEFAULT '',
-	detail TEXT NOT NULL DEFAULT ''
-);`
+//go:embed migrations/sqlite/*.sql
+var sqliteMigrations embed.FS
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL mode with
-// a busy timeout, so another process's writes (ward admin) are waited for.
+// a busy timeout, so another process's writes (ward admin) are waited for, and
+// brings its schema up to date. The file is made (or put back) readable by its
+// owner only; SQLite gives its WAL and shared-memory files the same mode.
 func OpenSQLite(path string) (*Store, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	err = f.Chmod(0o600)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	for _, side := range []string{"-wal", "-shm"} { // left by an older Ward, maybe 0644
+		if err := os.Chmod(path+side, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("opening the database: %w", err)
+		}
+	}
 	// WAL with synchronous=NORMAL: a commit is durable once the WAL is synced at a
 	// checkpoint, not at every commit; an application crash loses nothing, a power
 	// cut at most the last moments. Without it every failed attempt waits for a disk
@@ -167,9 +146,9 @@ func OpenSQLite(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
-	if _, err := db.Exec(schema); err != nil {
+	if err := migrate(db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("creating the tables: %w", err)
+		return nil, err
 	}
 	// Reads are CPU work: a few connections, kept open (database/sql keeps only two
 	// idle by default, and opening a SQLite connection is costly).
@@ -184,29 +163,103 @@ func OpenSQLite(path string) (*Store, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
-	s := &Store{db: db, w: w, ops: make(chan *writeOp, 4096), done: make(chan struct{})}
+	s := &Store{db: db, w: w, ops: make(chan *writeOp, 4096), done: make(chan struct{}),
+		refusals: map[refusalKey]int64{}, stopFlush: make(chan struct{}), flushed: make(chan struct{})}
 	go s.writer()
+	go s.flushRefusalsEvery(refusalFlush)
 	return s, nil
 }
 
-// Close commits the writes still queued (audit events), then closes the database.
-func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.ops)
-	s.mu.Unlock()
-	<-s.done
-	s.reads.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
-	s.w.Close()
-	return s.db.Close()
+// SchemaVersion is the schema version this Ward writes: the number of the last
+// file in migrations/.
+func SchemaVersion() int {
+	names, _ := fs.Glob(sqliteMigrations, "migrations/sqlite/*.sql")
+	return len(names)
 }
 
-// FlushAudit waits until every audit event queued before it is written.
+// migrate applies the numbered files of migrations/sqlite that the database has
+// not had yet, each in its own transaction with its number recorded in
+// schema_migrations; two processes opening one database at once apply each once
+// (the write lock is taken first). A database newer than this Ward is refused.
+func migrate(db *sql.DB) error {
+	names, err := fs.Glob(sqliteMigrations, "migrations/sqlite/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("opening the database: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	for {
+		done, err := migrateOne(ctx, conn, names)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateOne applies the next migration; done when there is none.
+func migrateOne(ctx context.Context, conn *sql.Conn, names []string) (done bool, err error) {
+	tx, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock): the write lock first
+	if err != nil {
+		return false, fmt.Errorf("updating the database schema: %w", err)
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+		return false, fmt.Errorf("reading the schema version: %w", err)
+	}
+	if version > len(names) {
+		return false, fmt.Errorf("the database has schema version %d, newer than this Ward knows (%d): update Ward", version, len(names))
+	}
+	if version == len(names) {
+		return true, nil
+	}
+	q, err := fs.ReadFile(sqliteMigrations, names[version])
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, string(q)); err != nil {
+		return false, fmt.Errorf("updating the database schema to version %d: %w", version+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)`,
+		version+1, time.Now().Unix()); err != nil {
+		return false, err
+	}
+	return false, tx.Commit()
+}
+
+// Close commits the writes still queued (audit events and the refusals counted),
+// then closes the database.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stopFlush)
+		<-s.flushed
+		s.flushRefusals(time.Time{})
+		s.mu.Lock()
+		s.closed = true
+		close(s.ops)
+		s.mu.Unlock()
+		<-s.done
+		s.reads.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
+		s.w.Close()
+		err = s.db.Close()
+	})
+	return err
+}
+
+// FlushAudit waits until every audit event queued before it is written, the
+// refusals counted so far included.
 func (s *Store) FlushAudit() {
+	s.flushRefusals(time.Time{})
 	s.write(context.Background(), func(*wtx) error { return nil })
 }
 
@@ -244,7 +297,7 @@ func (s *Store) queue(ctx context.Context, op *writeOp) error {
 // writer commits the queued writes, in groups, on its own connection.
 func (s *Store) writer() {
 	defer close(s.done)
-	t := &wtx{stmts: map[string]driver.Stmt{}, tokens: map[string]string{}, users: map[string]*cachedUser{}}
+	t := &wtx{stmts: map[string]driver.Stmt{}, tokens: map[string]string{}, users: map[string]*User{}}
 	conn, err := s.w.Conn(context.Background())
 	if err != nil {
 		t.err = fmt.Errorf("opening the database for writing: %w", err)
@@ -507,18 +560,25 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return st.(*sql.Stmt).QueryRowContext(ctx, args...)
 }
 
-// CreateUser adds a user.
+// CreateUser adds a user; ErrExists when the name is taken.
 func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string, admin bool, now time.Time) (int64, error) {
 	var id int64
 	err := s.write(ctx, func(t *wtx) error {
-		r, err := t.exec(`INSERT INTO users (name, email, password_hash, admin, created) VALUES ($1, $2, $3, $4, $5)`,
-			name, email, passwordHash, admin, now.Unix())
+		id = 0
+		r, err := t.exec(`INSERT INTO users (name, email, password_hash, admin, created) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (name) DO NOTHING`, name, email, passwordHash, admin, now.Unix())
 		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
 		id, err = r.LastInsertId()
 		return err
 	})
+	if err == nil && id == 0 {
+		err = ErrExists
+	}
 	if err != nil {
 		return 0, fmt.Errorf("adding user %s: %w", name, err)
 	}
@@ -546,41 +606,76 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	return scanUser(s.queryRow(ctx, userColumns+` WHERE id = $1`, id))
 }
 
-// attemptUpdate spends an attempt unless the user is locked: fewer than $1 failures
-// in a row, or the last ($3 now) before $2 (lockout ago, which starts a new count).
-const attemptUpdate = `UPDATE users SET
-	failures = CASE WHEN failures >= $1 AND last_failure <= $2 THEN 1 ELSE failures + 1 END,
-	last_failure = $3
-	WHERE id = $4 AND (failures < $1 OR last_failure <= $2)`
+// attemptSpend spends one attempt of the budget kept under key $1 (the MAC of
+// the name typed), now $3, unless $4 failures follow each other, each less than
+// the lockout before the next, and the last is less than the lockout old ($2 is
+// now minus the lockout). One statement for every name, known or not: a name
+// that does not exist is refused exactly like one that does. It changes no row
+// when the budget is spent.
+const attemptSpend = `INSERT INTO attempts (key, failures, last_failure) VALUES ($1, 1, $3)
+	ON CONFLICT (key) DO UPDATE SET
+		failures = CASE WHEN attempts.last_failure <= $2 THEN 1 ELSE attempts.failures + 1 END,
+		last_failure = $3
+	WHERE attempts.failures < $4 OR attempts.last_failure <= $2`
 
-// BeginAttempt spends one attempt of a user's budget before a password or code is
-// checked: it fails (locked, with the time left) when maxAttempts attempts failed in
-// a row and the last is less than lockout old. Parallel guesses each spend their own
-// attempt, so no more than maxAttempts are ever evaluated. EndAttempt(true) gives
-// the budget back.
-func (s *Store) BeginAttempt(ctx context.Context, userID int64, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error) {
-	expired := now.Add(-lockout).Unix()
-	var ok bool
-	var last int64
+// BeginAttempt spends one attempt of the budget under key (the MAC of a name)
+// before a password or code is checked: it fails (locked, with the time left) when
+// maxAttempts attempts failed, each within lockout of the one before, and the
+// last is less than lockout old. Parallel guesses each spend their own attempt, so
+// no more than maxAttempts are ever evaluated. ClearAttempts gives the budget back
+// after a success, ReleaseAttempt one attempt that was no failure.
+func (s *Store) BeginAttempt(ctx context.Context, key string, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error) {
+	var left time.Duration
 	err := s.write(ctx, func(t *wtx) error {
-		n, err := t.affected(attemptUpdate, maxAttempts, expired, now.Unix(), userID)
-		if err != nil {
-			return err
-		}
-		if ok = n == 1; ok {
-			return nil
-		}
-		return t.queryRow(`SELECT last_failure FROM users WHERE id = $1`, []any{&last}, userID)
+		var err error
+		left, err = t.spend(key, maxAttempts, lockout, now)
+		return err
 	})
-	if err != nil || ok {
-		return ok, 0, err
+	return err == nil && left == 0, left, err
+}
+
+// spend is BeginAttempt inside a write: 0, or the time the budget stays spent.
+func (t *wtx) spend(key string, maxAttempts int, lockout time.Duration, now time.Time) (time.Duration, error) {
+	n, err := t.affected(attemptSpend, key, now.Add(-lockout).Unix(), now.Unix(), maxAttempts)
+	if err != nil || n == 1 {
+		return 0, err
 	}
-	return false, time.Unix(last, 0).Add(lockout).Sub(now), nil
+	var last int64
+	if err := t.queryRow(`SELECT last_failure FROM attempts WHERE key = $1`, []any{&last}, key); err != nil {
+		return 0, err
+	}
+	return max(time.Unix(last, 0).Add(lockout).Sub(now), time.Second), nil
+}
+
+// ReleaseAttempt gives back one attempt that was no failure: a correct password
+// (the sign-in is not complete until the code), or a check that could not run
+// (the server busy, the client gone).
+func (s *Store) ReleaseAttempt(ctx context.Context, key string) error {
+	return s.exec(ctx, `UPDATE attempts SET failures = MAX(failures - 1, 0) WHERE key = $1`, key)
+}
+
+// ClearAttempts ends a streak of failures: the sign-in or check succeeded.
+func (s *Store) ClearAttempts(ctx context.Context, key string) error {
+	return s.exec(ctx, attemptsClear, key)
+}
+
+// LockedFor tells how long the budget under key stays spent (0: it is not).
+func (s *Store) LockedFor(ctx context.Context, key string, maxAttempts int, lockout time.Duration, now time.Time) (time.Duration, error) {
+	var failures, last int64
+	err := s.queryRow(ctx, `SELECT failures, last_failure FROM attempts WHERE key = $1`, key).Scan(&failures, &last)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (failures < int64(maxAttempts) || last <= now.Add(-lockout).Unix()) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return time.Unix(last, 0).Add(lockout).Sub(now), nil
 }
 
 // VerifyCheck is one application's check of a user's code (POST /api/v1/verify).
 type VerifyCheck struct {
 	TokenMAC, Username string
+	AttemptKey         string // the budget's key: the MAC of Username
 	MaxAttempts        int
 	Lockout            time.Duration
 	Now                time.Time
@@ -596,16 +691,18 @@ type VerifyCheck struct {
 // VerifyResult is what the check found.
 type VerifyResult struct {
 	App    string        // the application token's name; "" when unknown, and nothing else was done
-	User   User          // ID 0: no such user, or not enrolled (nothing spent)
-	Locked time.Duration // > 0: the user is locked for this long, nothing spent
+	User   User          // ID 0: no such user, or not enrolled (an attempt is spent all the same)
+	Locked time.Duration // > 0: the budget is spent for this long; nothing else was done or audited
 	Valid  bool
 }
 
 // Verify is the hot path of applications checking codes, all of it one write
 // shared with the writes of the moment: the token and the user (from the writer's
-// cache, or one SELECT each), one attempt of the budget spent, the code checked (a
-// TOTP step used once, or a backup code spent), the failures cleared on success,
-// and the audit event, atomically.
+// cache, or one SELECT each), one attempt of the budget spent (for a name that
+// does not exist or is not enrolled too, so that it answers alike), the code
+// checked (a TOTP step used once, or a backup code spent), the failures cleared on
+// success, and the audit event of a real user, atomically. A refusal (Locked) is
+// audited by the caller, in aggregate.
 func (s *Store) Verify(ctx context.Context, c VerifyCheck) (VerifyResult, error) {
 	var v VerifyResult
 	err := s.await(ctx, &writeOp{keepsCache: true, f: func(t *wtx) error {
@@ -617,53 +714,39 @@ func (s *Store) Verify(ctx context.Context, c VerifyCheck) (VerifyResult, error)
 }
 
 func (t *wtx) verify(c VerifyCheck) (v VerifyResult, err error) {
-	now, expired := c.Now.Unix(), c.Now.Add(-c.Lockout).Unix()
 	if v.App, err = t.token(c.TokenMAC); v.App == "" || err != nil {
 		return v, err
 	}
-	cu, err := t.user(c.Username)
-	if cu == nil || err != nil {
+	u, err := t.user(c.Username)
+	if err != nil {
 		return v, err
 	}
-	v.User = cu.User
-	audit := func(event string) error {
-		_, err := t.exec(auditInsert, now, cu.ID, event, c.Addr, v.App)
-		return err
-	}
-	// The conditional UPDATE decides, as everywhere; the cache follows it.
-	if n, err := t.affected(attemptUpdate, c.MaxAttempts, expired, now, cu.ID); err != nil {
+	if v.Locked, err = t.spend(c.AttemptKey, c.MaxAttempts, c.Lockout, c.Now); v.Locked > 0 || err != nil || u == nil {
 		return v, err
-	} else if n == 0 {
-		v.Locked = max(time.Unix(cu.lastFailure, 0).Add(c.Lockout).Sub(c.Now), time.Second)
-		return v, audit("locked")
 	}
-	if cu.failures >= int64(c.MaxAttempts) && cu.lastFailure <= expired {
-		cu.failures = 1
-	} else {
-		cu.failures++
-	}
-	cu.lastFailure = now
+	v.User = *u
 	var n, step int64
 	var totp bool
 	if c.BackupHash != "" {
-		n, err = t.affected(backupUse, cu.ID, c.BackupHash)
-	} else if step, totp, err = c.TOTP(cu.User); totp {
-		n, err = t.affected(stepUse, step, cu.ID)
+		n, err = t.affected(backupUse, u.ID, c.BackupHash)
+	} else if step, totp, err = c.TOTP(*u); totp {
+		n, err = t.affected(stepUse, step, u.ID)
 	}
 	if err != nil {
 		return v, err
 	}
-	if v.Valid = n == 1; !v.Valid {
-		return v, audit("verify_failed")
+	event := "verify_failed"
+	if v.Valid = n == 1; v.Valid {
+		if totp {
+			u.LastStep = step
+		}
+		if _, err := t.exec(attemptsClear, c.AttemptKey); err != nil {
+			return v, err
+		}
+		event = "verified"
 	}
-	if totp {
-		cu.LastStep = step
-	}
-	if _, err := t.exec(failuresClear, cu.ID); err != nil {
-		return v, err
-	}
-	cu.failures = 0
-	return v, audit("verified")
+	_, err = t.exec(auditInsert, c.Now.Unix(), u.ID, event, c.Addr, v.App, 1)
+	return v, err
 }
 
 // token is the name of the application token with this MAC, "" if none.
@@ -685,14 +768,14 @@ func (t *wtx) token(mac string) (string, error) {
 }
 
 // user is the enrolled user of this name, nil if none.
-func (t *wtx) user(name string) (*cachedUser, error) {
-	if cu := t.users[name]; cu != nil {
-		return cu, nil
+func (t *wtx) user(name string) (*User, error) {
+	if u := t.users[name]; u != nil {
+		return u, nil
 	}
-	cu := &cachedUser{}
-	err := t.queryRow(`SELECT id, name, mfa, secret_enc, last_step, failures, last_failure FROM users WHERE name = $1`,
-		[]any{&cu.ID, &cu.Name, &cu.MFA, &cu.SecretEnc, &cu.LastStep, &cu.failures, &cu.lastFailure}, name)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !cu.MFA {
+	u := &User{}
+	err := t.queryRow(`SELECT id, name, mfa, secret_enc, last_step FROM users WHERE name = $1`,
+		[]any{&u.ID, &u.Name, &u.MFA, &u.SecretEnc, &u.LastStep}, name)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !u.MFA {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
@@ -700,8 +783,8 @@ func (t *wtx) user(name string) (*cachedUser, error) {
 	if len(t.users) >= maxCached {
 		t.forget()
 	}
-	t.users[name] = cu
-	return cu, nil
+	t.users[name] = u
+	return u, nil
 }
 
 // maxCached bounds the writer's cache of users and tokens.
@@ -709,25 +792,11 @@ const maxCached = 100_000
 
 // The statements shared by several writes.
 const (
-	auditInsert   = `INSERT INTO audit (at, user_id, event, addr, detail) VALUES ($1, $2, $3, $4, $5)`
+	auditInsert   = `INSERT INTO audit (at, user_id, event, addr, detail, count) VALUES ($1, $2, $3, $4, $5, $6)`
 	backupUse     = `UPDATE backup_codes SET used = 1 WHERE user_id = $1 AND hash = $2 AND used = 0`
 	stepUse       = `UPDATE users SET last_step = $1 WHERE id = $2 AND last_step < $1`
-	failuresClear = `UPDATE users SET failures = 0 WHERE id = $1`
+	attemptsClear = `DELETE FROM attempts WHERE key = $1`
 )
-
-// ReleaseAttempt gives back one attempt: a correct password is no failure, though
-// the sign-in is not complete until the code.
-func (s *Store) ReleaseAttempt(ctx context.Context, userID int64) error {
-	return s.exec(ctx, `UPDATE users SET failures = MAX(failures - 1, 0) WHERE id = $1`, userID)
-}
-
-// EndAttempt records an attempt's outcome: success clears the failures.
-func (s *Store) EndAttempt(ctx context.Context, userID int64, success bool) error {
-	if !success {
-		return nil // BeginAttempt already counted it
-	}
-	return s.exec(ctx, failuresClear, userID)
-}
 
 // exec is a write of one statement.
 func (s *Store) exec(ctx context.Context, q string, args ...any) error {
@@ -766,33 +835,65 @@ func (s *Store) BackupCodesLeft(ctx context.Context, userID int64) (int, error) 
 	return n, err
 }
 
-// SetPending stores an enrollment's secret until it is confirmed or expires.
-func (s *Store) SetPending(ctx context.Context, userID int64, secretEnc []byte, expires time.Time) error {
-	return s.exec(ctx, `UPDATE users SET pending_enc = $1, pending_expires = $2 WHERE id = $3`, secretEnc, expires.Unix(), userID)
+// SetPending stores an enrollment's secret, for the session (by its MAC) that
+// started it, until it is confirmed or expires. It changes nothing and returns
+// false unless the user's two-factor state is mfa: a first enrollment needs it
+// off, a move to a new phone on.
+func (s *Store) SetPending(ctx context.Context, userID int64, mfa bool, secretEnc []byte, session string, expires time.Time) (bool, error) {
+	return s.once(ctx, `UPDATE users SET pending_enc = $1, pending_expires = $2, pending_session = $3
+		WHERE id = $4 AND mfa = $5`, secretEnc, expires.Unix(), session, userID, mfa)
 }
 
-// Pending returns a user's unexpired pending enrollment secret, or nil.
-func (s *Store) Pending(ctx context.Context, userID int64, now time.Time) ([]byte, error) {
+// Pending returns the user's unexpired pending enrollment secret if the session
+// (by its MAC) started it, or nil.
+func (s *Store) Pending(ctx context.Context, userID int64, session string, now time.Time) ([]byte, error) {
 	var enc []byte
 	var expires int64
-	err := s.queryRow(ctx, `SELECT pending_enc, pending_expires FROM users WHERE id = $1`, userID).Scan(&enc, &expires)
-	if err != nil || now.Unix() >= expires {
+	var owner string
+	err := s.queryRow(ctx, `SELECT pending_enc, pending_expires, pending_session FROM users WHERE id = $1`, userID).Scan(&enc, &expires, &owner)
+	if err != nil || now.Unix() >= expires || owner != session {
 		return nil, err
 	}
 	return enc, nil
 }
 
-// ConfirmEnrollment turns the pending secret into the user's, with new backup codes
-// (the old set dies) and the step of the confirming code as the last used, in one
-// transaction.
-func (s *Store) ConfirmEnrollment(ctx context.Context, userID int64, secretEnc []byte, step int64, codeHashes []string) error {
-	return s.write(ctx, func(t *wtx) error {
-		if _, err := t.exec(`UPDATE users SET mfa = 1, secret_enc = $1, last_step = $2, pending_enc = NULL, pending_expires = 0 WHERE id = $3`,
-			secretEnc, step, userID); err != nil {
+// Enrolled is a confirmed enrollment: the new secret, the step of the confirming
+// code, the backup codes' hashes, and the session (by its MAC) that replaces
+// every session of the user.
+type Enrolled struct {
+	UserID     int64
+	SecretEnc  []byte
+	Step       int64
+	CodeHashes []string
+	Session    string
+	Expires    time.Time
+}
+
+// ConfirmEnrollment makes the pending secret the user's, in one transaction: only
+// if it is still the pending one and the two-factor state is still wasMFA (off for
+// a first enrollment, on for a move to a new phone), else it changes nothing and
+// returns false. The old backup codes die with every session and remembered
+// device of the user; e.Session is the one session left.
+func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e Enrolled) (bool, error) {
+	var ok bool
+	err := s.write(ctx, func(t *wtx) error {
+		n, err := t.affected(`UPDATE users SET mfa = 1, secret_enc = $1, last_step = $2,
+			pending_enc = NULL, pending_expires = 0, pending_session = ''
+			WHERE id = $3 AND mfa = $4 AND pending_enc = $1`, e.SecretEnc, e.Step, e.UserID, wasMFA)
+		if ok = n == 1; err != nil || !ok {
 			return err
 		}
-		return t.replaceCodes(userID, codeHashes)
+		if err := t.replaceCodes(e.UserID, e.CodeHashes); err != nil {
+			return err
+		}
+		if err := t.endSessions(e.UserID, ""); err != nil {
+			return err
+		}
+		_, err = t.exec(`INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, 1, $3)`,
+			e.Session, e.UserID, e.Expires.Unix())
+		return err
 	})
+	return ok, err
 }
 
 // ReplaceBackupCodes kills the old set and stores the new one.
@@ -800,14 +901,30 @@ func (s *Store) ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes
 	return s.write(ctx, func(t *wtx) error { return t.replaceCodes(userID, codeHashes) })
 }
 
-// DisableMFA forgets the secret and the backup codes.
-func (s *Store) DisableMFA(ctx context.Context, userID int64) error {
+// DisableMFA forgets the secret, a pending enrollment, the backup codes, the
+// remembered devices, and every session but keep (the MAC of the session that
+// turned it off; "" for an admin's reset): the next enrollment starts from
+// nothing, and nothing that was trusted with the old authenticator stays.
+func (s *Store) DisableMFA(ctx context.Context, userID int64, keep string) error {
 	return s.write(ctx, func(t *wtx) error {
-		if _, err := t.exec(`UPDATE users SET mfa = 0, secret_enc = NULL, last_step = -1 WHERE id = $1`, userID); err != nil {
+		if _, err := t.exec(`UPDATE users SET mfa = 0, secret_enc = NULL, last_step = -1,
+			pending_enc = NULL, pending_expires = 0, pending_session = '' WHERE id = $1`, userID); err != nil {
 			return err
 		}
-		return t.replaceCodes(userID, nil)
+		if err := t.replaceCodes(userID, nil); err != nil {
+			return err
+		}
+		return t.endSessions(userID, keep)
 	})
+}
+
+// endSessions deletes the user's remembered devices and every session but keep.
+func (t *wtx) endSessions(userID int64, keep string) error {
+	if _, err := t.exec(`DELETE FROM devices WHERE user_id = $1`, userID); err != nil {
+		return err
+	}
+	_, err := t.exec(`DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
+	return err
 }
 
 func (t *wtx) replaceCodes(userID int64, hashes []string) error {
@@ -826,22 +943,82 @@ func (t *wtx) replaceCodes(userID int64, hashes []string) error {
 // moment (a burst of failures shares a few commits) without waiting; FlushAudit and
 // Close wait for it. Nothing is dropped: Audit blocks while the queue is full.
 func (s *Store) Audit(_ context.Context, now time.Time, userID int64, event, addr, detail string) error {
+	return s.auditRow(now.Unix(), userID, event, addr, detail, 1)
+}
+
+func (s *Store) auditRow(at, userID int64, event, addr, detail string, count int64) error {
 	var uid any
 	if userID != 0 {
 		uid = userID
 	}
 	return s.queue(context.Background(), &writeOp{keepsCache: true, f: func(t *wtx) error {
-		_, err := t.exec(auditInsert, now.Unix(), uid, event, addr, detail)
+		_, err := t.exec(auditInsert, at, uid, event, addr, detail, count)
 		return err
 	}})
 }
 
-// AuditCount counts events of a kind, for tests and the admin view.
-func (s *Store) AuditCount(ctx context.Context, event string) (int, error) {
-	s.FlushAudit()
-	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM audit WHERE event = $1`, event).Scan(&n)
-	return n, err
+// refusalKey is one row of refusals: a minute, an account (0: none), a kind and an
+// address.
+type refusalKey struct {
+	minute               int64
+	userID               int64
+	event, addr, detail string
+}
+
+// refusalFlush is how often the minutes that have ended are written.
+const refusalFlush = 10 * time.Second
+
+// maxRefusalKeys bounds the rows counted in memory; beyond, they are written at once.
+const maxRefusalKeys = 10_000
+
+// AuditRefused counts a request refused before anything was evaluated (an account
+// or address over its limit), or a failure for no account: one row per minute,
+// account, kind and address carries how many, so that what a client sends cannot
+// grow the audit table faster than that. The counts are written when their minute
+// has ended (within refusalFlush), at FlushAudit and at Close.
+func (s *Store) AuditRefused(now time.Time, userID int64, event, addr, detail string) {
+	k := refusalKey{minute: now.Unix() / 60, userID: userID, event: event, addr: addr, detail: detail}
+	s.refMu.Lock()
+	s.refusals[k]++
+	full := len(s.refusals) >= maxRefusalKeys
+	s.refMu.Unlock()
+	if full {
+		s.flushRefusals(time.Time{})
+	}
+}
+
+// flushRefusals queues a row for each count of a minute before until's (every
+// count when until is zero).
+func (s *Store) flushRefusals(until time.Time) {
+	s.refMu.Lock()
+	var rows []refusalKey
+	var counts []int64
+	for k, n := range s.refusals {
+		if until.IsZero() || k.minute < until.Unix()/60 {
+			rows, counts = append(rows, k), append(counts, n)
+			delete(s.refusals, k)
+		}
+	}
+	s.refMu.Unlock()
+	for i, k := range rows {
+		if err := s.auditRow(k.minute*60, k.userID, k.event, k.addr, k.detail, counts[i]); err != nil {
+			slog.Error("refused requests could not be audited", "err", err, "count", counts[i])
+		}
+	}
+}
+
+func (s *Store) flushRefusalsEvery(d time.Duration) {
+	defer close(s.flushed)
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stopFlush:
+			return
+		case now := <-tick.C:
+			s.flushRefusals(now)
+		}
+	}
 }
 
 // Session is a signed-in (or half signed-in: password only) browser or client.
@@ -850,10 +1027,20 @@ type Session struct {
 	Full   bool // password and, if enrolled, a code
 }
 
-// CreateSession stores a session by the hash of its token.
-func (s *Store) CreateSession(ctx context.Context, hash string, userID int64, full bool, expires time.Time) error {
-	return s.exec(ctx, `INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, $3, $4)`,
-		hash, userID, full, expires.Unix())
+// CreateSession stores a session by the hash of its token; replacing, when given,
+// the session with the MAC old, in one write: a token changes when the sign-in
+// moves a step.
+func (s *Store) CreateSession(ctx context.Context, hash string, userID int64, full bool, expires time.Time, old string) error {
+	return s.write(ctx, func(t *wtx) error {
+		if old != "" {
+			if _, err := t.exec(`DELETE FROM sessions WHERE hash = $1`, old); err != nil {
+				return err
+			}
+		}
+		_, err := t.exec(`INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, $3, $4)`,
+			hash, userID, full, expires.Unix())
+		return err
+	})
 }
 
 // SessionByHash returns an unexpired session.
@@ -867,22 +1054,70 @@ func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (
 	return se, err == nil, err
 }
 
-// CompleteSession marks a half signed-in session as fully signed in.
-func (s *Store) CompleteSession(ctx context.Context, hash string) error {
-	return s.exec(ctx, `UPDATE sessions SET full = 1 WHERE hash = $1`, hash)
-}
-
 // DeleteSession signs a session out.
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	return s.exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
 }
 
+// ErrExists: a user or token of that name exists already.
+var ErrExists = errors.New("exists already")
+
 // AddToken stores an application token (by its MAC) under a name.
 func (s *Store) AddToken(ctx context.Context, name, hash string, now time.Time) error {
-	if err := s.exec(ctx, `INSERT INTO app_tokens (name, hash, created) VALUES ($1, $2, $3)`, name, hash, now.Unix()); err != nil {
+	var exists bool
+	err := s.write(ctx, func(t *wtx) error {
+		n, err := t.affected(`INSERT INTO app_tokens (name, hash, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
+			name, hash, now.Unix())
+		exists = n == 0
+		return err
+	})
+	if err == nil && exists {
+		err = ErrExists
+	}
+	if err != nil {
 		return fmt.Errorf("adding token %s: %w", name, err)
 	}
 	return nil
+}
+
+// Token is an application token as listed: its name and when it was made.
+type Token struct {
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+}
+
+// Tokens lists the application tokens by name.
+func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, created FROM app_tokens ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Token{}
+	for rows.Next() {
+		var tk Token
+		var created int64
+		if err := rows.Scan(&tk.Name, &created); err != nil {
+			return nil, err
+		}
+		tk.Created = time.Unix(created, 0).UTC()
+		out = append(out, tk)
+	}
+	return out, rows.Err()
+}
+
+// ErrNoToken: no application token of that name.
+var ErrNoToken = errors.New("no such application token")
+
+// RevokeToken deletes an application token: the next verify with it is refused
+// (the writer's cache forgets it with this write, or, from another process, when
+// it sees the database changed).
+func (s *Store) RevokeToken(ctx context.Context, name string) error {
+	ok, err := s.once(ctx, `DELETE FROM app_tokens WHERE name = $1`, name)
+	if err == nil && !ok {
+		err = ErrNoToken
+	}
+	return err
 }
 
 // Users lists every user with their enrollment state and codes left.
@@ -913,11 +1148,6 @@ type UserSummary struct {
 	CodesLeft int    `json:"backup_codes_left"`
 }
 
-// DeleteUserSessions signs a user out everywhere but, if given, one session.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
-	return s.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, userID, keep)
-}
-
 // RememberDevice stores a remembered device (by its token's MAC) until expires.
 func (s *Store) RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time) error {
 	return s.exec(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
@@ -935,25 +1165,16 @@ func (s *Store) DeviceRemembered(ctx context.Context, hash string, userID int64,
 // every remembered device.
 func (s *Store) SetPassword(ctx context.Context, userID int64, hash, keepSession string) error {
 	return s.write(ctx, func(t *wtx) error {
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{`UPDATE users SET password_hash = $1 WHERE id = $2`, []any{hash, userID}},
-			{`DELETE FROM sessions WHERE user_id = $1 AND hash <> $2`, []any{userID, keepSession}},
-			{`DELETE FROM devices WHERE user_id = $1`, []any{userID}},
-		} {
-			if _, err := t.exec(q.sql, q.args...); err != nil {
-				return err
-			}
+		if _, err := t.exec(`UPDATE users SET password_hash = $1 WHERE id = $2`, hash, userID); err != nil {
+			return err
 		}
-		return nil
+		return t.endSessions(userID, keepSession)
 	})
 }
 
 // Swept counts what Sweep removed.
 type Swept struct {
-	Sessions, Devices, Pending, Audit int64
+	Sessions, Devices, Pending, Attempts, Audit int64
 }
 
 // auditBatch is how many audit events one write of Sweep deletes: a large backlog
@@ -961,9 +1182,10 @@ type Swept struct {
 const auditBatch = 5000
 
 // Sweep removes what has expired by now: sessions, remembered devices and pending
-// enrollments (their encrypted secrets with them), and the audit events from before
-// auditBefore (none when it is zero).
-func (s *Store) Sweep(ctx context.Context, now, auditBefore time.Time) (Swept, error) {
+// enrollments (their encrypted secrets with them), attempt budgets untouched for
+// longer than lockout (the next failure would start a new streak anyway), and the
+// audit events from before auditBefore (none when it is zero).
+func (s *Store) Sweep(ctx context.Context, now time.Time, lockout time.Duration, auditBefore time.Time) (Swept, error) {
 	var n Swept
 	err := s.write(ctx, func(t *wtx) error {
 		var err error
@@ -973,7 +1195,10 @@ func (s *Store) Sweep(ctx context.Context, now, auditBefore time.Time) (Swept, e
 		if n.Devices, err = t.affected(`DELETE FROM devices WHERE expires <= $1`, now.Unix()); err != nil {
 			return err
 		}
-		n.Pending, err = t.affected(`UPDATE users SET pending_enc = NULL, pending_expires = 0
+		if n.Attempts, err = t.affected(`DELETE FROM attempts WHERE last_failure <= $1`, now.Add(-lockout).Unix()); err != nil {
+			return err
+		}
+		n.Pending, err = t.affected(`UPDATE users SET pending_enc = NULL, pending_expires = 0, pending_session = ''
 			WHERE pending_enc IS NOT NULL AND pending_expires <= $1`, now.Unix())
 		return err
 	})

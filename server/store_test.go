@@ -11,6 +11,20 @@ import (
 	"time"
 )
 
+// enrollDirect enrolls a user as a confirmed enrollment does, without the service.
+func enrollDirect(t *testing.T, s *Store, id int64, sealed []byte, step int64, hashes []string) {
+	t.Helper()
+	ctx := context.Background()
+	if ok, err := s.SetPending(ctx, id, false, sealed, "session", time.Unix(1<<40, 0)); !ok || err != nil {
+		t.Fatalf("pending: %v %v", ok, err)
+	}
+	ok, err := s.ConfirmEnrollment(ctx, false, Enrolled{UserID: id, SecretEnc: sealed, Step: step, CodeHashes: hashes,
+		Session: fmt.Sprintf("session %d", step), Expires: time.Unix(1<<40, 0)})
+	if !ok || err != nil {
+		t.Fatalf("confirm: %v %v", ok, err)
+	}
+}
+
 func testStore(t *testing.T) (*Store, int64) {
 	t.Helper()
 	s, err := OpenSQLite(filepath.Join(t.TempDir(), "ward.db"))
@@ -54,10 +68,12 @@ func TestUseStepOnce(t *testing.T) {
 }
 
 // 50 parallel wrong guesses against a limit of 5: at most 5 are evaluated; the
-// lockout ends after its time, and a success gives the budget back.
+// lockout ends after its time, and a success gives the budget back. A budget
+// belongs to a key, whether or not it names a user.
 func TestAttemptBudget(t *testing.T) {
-	s, id := testStore(t)
+	s, _ := testStore(t)
 	ctx := context.Background()
+	id := "key of alice"
 	now := time.Unix(10_000, 0)
 	var allowed atomic.Int32
 	var wg sync.WaitGroup
@@ -84,20 +100,37 @@ func TestAttemptBudget(t *testing.T) {
 	if !ok {
 		t.Fatal("still locked after the lockout")
 	}
-	s.EndAttempt(ctx, id, true)
+	s.ClearAttempts(ctx, id)
 	for i := range 4 {
 		if ok, _, _ := s.BeginAttempt(ctx, id, 5, 15*time.Minute, now.Add(17*time.Minute)); !ok {
 			t.Fatalf("attempt %d after a success refused", i+1)
 		}
+	}
+	// A streak ends after the lockout time without a failure: 4 failures, a pause of
+	// 15 minutes, then 4 more pass.
+	later := now.Add(33 * time.Minute)
+	for i := range 4 {
+		if ok, _, _ := s.BeginAttempt(ctx, id, 5, 15*time.Minute, later); !ok {
+			t.Fatalf("attempt %d of a new streak refused", i+1)
+		}
+	}
+	// Given back (a check that could not run): the budget is as before, one
+	// attempt left.
+	s.ReleaseAttempt(ctx, id)
+	for i := range 2 {
+		if ok, _, _ := s.BeginAttempt(ctx, id, 5, 15*time.Minute, later); !ok {
+			t.Fatalf("attempt %d after the release refused", i+1)
+		}
+	}
+	if ok, _, _ := s.BeginAttempt(ctx, id, 5, 15*time.Minute, later); ok {
+		t.Fatal("a sixth attempt passed")
 	}
 }
 
 func TestBackupCodeOnce(t *testing.T) {
 	s, id := testStore(t)
 	ctx := context.Background()
-	if err := s.ConfirmEnrollment(ctx, id, []byte("enc"), 5, []string{"h1", "h2"}); err != nil {
-		t.Fatal(err)
-	}
+	enrollDirect(t, s, id, []byte("enc"), 5, []string{"h1", "h2"})
 	var wins atomic.Int32
 	var wg sync.WaitGroup
 	for range 20 {
@@ -125,16 +158,37 @@ func TestBackupCodeOnce(t *testing.T) {
 	}
 }
 
+// A pending enrollment lives 10 minutes, for the session that started it only; a
+// first enrollment cannot start, nor be confirmed, once two-factor sign-in is on.
 func TestPendingExpires(t *testing.T) {
 	s, id := testStore(t)
 	ctx := context.Background()
 	now := time.Unix(50_000, 0)
-	s.SetPending(ctx, id, []byte("pending"), now.Add(10*time.Minute))
-	if p, _ := s.Pending(ctx, id, now.Add(9*time.Minute)); string(p) != "pending" {
+	if ok, err := s.SetPending(ctx, id, false, []byte("pending"), "s1", now.Add(10*time.Minute)); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if p, _ := s.Pending(ctx, id, "s1", now.Add(9*time.Minute)); string(p) != "pending" {
 		t.Fatal("the pending enrollment is gone before 10 minutes")
 	}
-	if p, _ := s.Pending(ctx, id, now.Add(10*time.Minute)); p != nil {
+	if p, _ := s.Pending(ctx, id, "s2", now.Add(9*time.Minute)); p != nil {
+		t.Fatal("another session sees the pending enrollment")
+	}
+	if p, _ := s.Pending(ctx, id, "s1", now.Add(10*time.Minute)); p != nil {
 		t.Fatal("the pending enrollment lives past 10 minutes")
+	}
+	enrollDirect(t, s, id, []byte("first"), 1, nil)
+	if ok, _ := s.SetPending(ctx, id, false, []byte("second"), "s1", now.Add(10*time.Minute)); ok {
+		t.Fatal("a first enrollment started with two-factor sign-in on")
+	}
+	s.SetPending(ctx, id, true, []byte("move"), "s1", now.Add(10*time.Minute))
+	if ok, _ := s.ConfirmEnrollment(ctx, false, Enrolled{UserID: id, SecretEnc: []byte("move"), Session: "x"}); ok {
+		t.Fatal("a move confirmed as a first enrollment")
+	}
+	if ok, _ := s.ConfirmEnrollment(ctx, true, Enrolled{UserID: id, SecretEnc: []byte("other"), Session: "x"}); ok {
+		t.Fatal("a secret that is not the pending one confirmed")
+	}
+	if ok, err := s.ConfirmEnrollment(ctx, true, Enrolled{UserID: id, SecretEnc: []byte("move"), Session: "x"}); !ok || err != nil {
+		t.Fatal("the move refused", err)
 	}
 }
 
@@ -171,8 +225,8 @@ func TestGroupCommitIsolation(t *testing.T) {
 	if err != nil || len(users) != 181 {
 		t.Fatalf("%d users in the database (%v), want 181", len(users), err)
 	}
-	if n, err := s.AuditCount(ctx, "burst"); n != 200 || err != nil {
-		t.Fatalf("%d audit events (%v), want 200", n, err)
+	if n := auditCount(t, s, "burst"); n != 200 {
+		t.Fatalf("%d audit events, want 200", n)
 	}
 }
 
@@ -202,7 +256,7 @@ func TestCloseKeepsQueuedWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if n, _ := s.AuditCount(ctx, "queued"); n != 1000 {
+	if n := auditCount(t, s, "queued"); n != 1000 {
 		t.Fatalf("%d of 1000 queued audit events written", n)
 	}
 }
@@ -220,13 +274,11 @@ func TestVerifyCacheFollowsOtherWrites(t *testing.T) {
 	ctx := context.Background()
 	now := time.Unix(100_000, 0)
 	id, _ := s.CreateUser(ctx, "alice", "", "hash", false, now)
-	if err := s.ConfirmEnrollment(ctx, id, []byte("sealed"), 10, nil); err != nil {
-		t.Fatal(err)
-	}
+	enrollDirect(t, s, id, []byte("sealed"), 10, nil)
 	s.AddToken(ctx, "app", "mac", now)
 	var seen int64 // the last step Verify was told
 	check := func(step int64) VerifyCheck {
-		return VerifyCheck{TokenMAC: "mac", Username: "alice", MaxAttempts: 3, Lockout: time.Minute, Now: now,
+		return VerifyCheck{TokenMAC: "mac", Username: "alice", AttemptKey: "alice's", MaxAttempts: 3, Lockout: time.Minute, Now: now,
 			TOTP: func(u User) (int64, bool, error) { seen = u.LastStep; return step, step > 0, nil }}
 	}
 	verify := func(what string, c VerifyCheck, valid bool) VerifyResult {
@@ -248,14 +300,14 @@ func TestVerifyCacheFollowsOtherWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := other.DisableMFA(ctx, id); err != nil {
+	if err := other.DisableMFA(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	if v := verify("after ward admin reset-2fa", check(12), false); v.User.ID != 0 {
 		t.Fatalf("a user without 2FA still checked: %+v", v.User)
 	}
 	// And enrolls her again: last step 20.
-	other.ConfirmEnrollment(ctx, id, []byte("sealed2"), 20, nil)
+	enrollDirect(t, other, id, []byte("sealed2"), 20, nil)
 	other.Close()
 	verify("step 20 after re-enrollment", check(20), false)
 	if seen != 20 {
@@ -264,9 +316,11 @@ func TestVerifyCacheFollowsOtherWrites(t *testing.T) {
 
 	// This process: after a success, two failed sign-in attempts, then one failed
 	// check, locks (limit 3); the cache must not think there were fewer failures.
+	// (The checks above for a user without 2FA spent the budget too: cleared.)
+	s.ClearAttempts(ctx, "alice's")
 	verify("step 21", check(21), true)
 	for range 2 {
-		if ok, _, _ := s.BeginAttempt(ctx, id, 3, time.Minute, now); !ok {
+		if ok, _, _ := s.BeginAttempt(ctx, "alice's", 3, time.Minute, now); !ok {
 			t.Fatal("an attempt refused early")
 		}
 	}
@@ -275,7 +329,8 @@ func TestVerifyCacheFollowsOtherWrites(t *testing.T) {
 		t.Fatalf("a fourth attempt past a limit of 3: %+v", v)
 	}
 	// This process disables 2FA: no more checks.
-	s.DisableMFA(ctx, id)
+	s.DisableMFA(ctx, id, "")
+	s.ClearAttempts(ctx, "alice's")
 	if v, _ := s.Verify(ctx, check(23)); v.User.ID != 0 || v.Valid {
 		t.Fatalf("a check after 2FA was turned off here: %+v", v)
 	}
