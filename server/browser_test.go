@@ -142,4 +142,31 @@ func TestBrowser(t *testing.T) {
 	if msg != wrongCredentials {
 		t.Fatalf("wrong code message %q", msg)
 	}
+
+	// Moving to a new phone: a current code on the account page, the new key, its
+	// code; the old authenticator then stops working.
+	var moveKey, notice string
+	e.clk.add(30 * time.Second)
+	run("back to the account", chromedp.SendKeys("#code", codeNow(secret, e.clk.now()), chromedp.ByID),
+		chromedp.Submit("#code", chromedp.ByID), chromedp.WaitVisible("#mcode", chromedp.ByID))
+	e.clk.add(30 * time.Second)
+	run("start a move", chromedp.SendKeys("#mcode", codeNow(secret, e.clk.now()), chromedp.ByID),
+		chromedp.Submit("#mcode", chromedp.ByID), chromedp.WaitVisible("#key", chromedp.ByID),
+		chromedp.Text("#key", &moveKey, chromedp.ByID), chromedp.Text("main p", &notice, chromedp.ByQuery), shoot("move"))
+	newSecret := strings.ReplaceAll(moveKey, " ", "")
+	if newSecret == secret || len(newSecret) != 32 || !strings.Contains(notice, "keeps working until you confirm") {
+		t.Fatalf("the move page: key %q, %q", moveKey, notice)
+	}
+	run("confirm the move", chromedp.SendKeys("#code", codeNow(newSecret, e.clk.now()), chromedp.ByID),
+		chromedp.Submit("#code", chromedp.ByID), chromedp.WaitVisible("#codes", chromedp.ByID),
+		chromedp.Click(`a.button`, chromedp.ByQuery), chromedp.WaitVisible("#status", chromedp.ByID),
+		chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery), chromedp.WaitVisible("#username", chromedp.ByID))
+	e.clk.add(30 * time.Second)
+	run("the old phone's code", chromedp.SendKeys("#username", "alice", chromedp.ByID),
+		chromedp.SendKeys("#password", "alice password", chromedp.ByID), chromedp.Submit("#password", chromedp.ByID),
+		chromedp.WaitVisible("#code", chromedp.ByID),
+		chromedp.SendKeys("#code", codeNow(secret, e.clk.now()), chromedp.ByID), chromedp.Submit("#code", chromedp.ByID),
+		chromedp.WaitVisible(".error", chromedp.ByQuery),
+		chromedp.SendKeys("#code", codeNow(newSecret, e.clk.now()), chromedp.ByID), chromedp.Submit("#code", chromedp.ByID),
+		chromedp.WaitVisible("#status", chromedp.ByID))
 }

@@ -659,19 +659,6 @@ func (s *Store) ClearAttempts(ctx context.Context, key string) error {
 	return s.exec(ctx, attemptsClear, key)
 }
 
-// LockedFor tells how long the budget under key stays spent (0: it is not).
-func (s *Store) LockedFor(ctx context.Context, key string, maxAttempts int, lockout time.Duration, now time.Time) (time.Duration, error) {
-	var failures, last int64
-	err := s.queryRow(ctx, `SELECT failures, last_failure FROM attempts WHERE key = $1`, key).Scan(&failures, &last)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && (failures < int64(maxAttempts) || last <= now.Add(-lockout).Unix()) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return time.Unix(last, 0).Add(lockout).Sub(now), nil
-}
-
 // VerifyCheck is one application's check of a user's code (POST /api/v1/verify).
 type VerifyCheck struct {
 	TokenMAC, Username string

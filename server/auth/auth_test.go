@@ -181,18 +181,3 @@ func TestHasherBound(t *testing.T) {
 		t.Fatalf("full hasher: %v", err)
 	}
 }
-
-func TestLockout(t *testing.T) {
-	p := Policy{MaxAttempts: 5, Lockout: 15 * time.Minute}
-	last := time.Unix(1000, 0)
-	if locked, _ := p.Locked(4, last, last); locked {
-		t.Error("locked after 4 failures")
-	}
-	locked, left := p.Locked(5, last, last.Add(time.Minute))
-	if !locked || left != 14*time.Minute {
-		t.Errorf("after 5: %v %v", locked, left)
-	}
-	if locked, _ := p.Locked(9, last, last.Add(15*time.Minute)); locked {
-		t.Error("still locked after the lockout time")
-	}
-}

@@ -2,8 +2,9 @@ package auth
 
 import "time"
 
-// Policy is the brute-force policy: after MaxAttempts failures in a row (password
-// and code alike) an account is locked for Lockout.
+// Policy is the brute-force policy: after MaxAttempts failures (password and code
+// alike), each less than Lockout after the one before, an account is locked for
+// Lockout. The server's store enforces it, in one conditional statement.
 type Policy struct {
 	MaxAttempts int
 	Lockout     time.Duration
@@ -11,16 +12,3 @@ type Policy struct {
 
 // DefaultPolicy is 5 attempts, then 15 minutes.
 var DefaultPolicy = Policy{MaxAttempts: 5, Lockout: 15 * time.Minute}
-
-// Locked reports whether an account with this many consecutive failures, the last
-// at lastFailure, is locked at now, and for how much longer.
-func (p Policy) Locked(failures int, lastFailure, now time.Time) (bool, time.Duration) {
-	if failures < p.MaxAttempts {
-		return false, 0
-	}
-	until := lastFailure.Add(p.Lockout)
-	if now.Before(until) {
-		return true, until.Sub(now)
-	}
-	return false, 0
-}
