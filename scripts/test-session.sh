@@ -34,7 +34,7 @@ step() {
   fi
 }
 step go test -count=1 -run '^$' -bench . -benchtime 1x ./...
-for target in FuzzParseURI FuzzParseMigration FuzzDecodePayload; do
+for target in FuzzParseURI FuzzParseMigration FuzzDecodePayload FuzzDecodeFile; do
   step go test -run '^$' -fuzz "^$target\$" -fuzztime 10s ./vault
 done
 step go test -run '^$' -fuzz '^FuzzImport$' -fuzztime 15s ./vault/interop

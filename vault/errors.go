@@ -16,6 +16,12 @@ var (
 	// ErrCorrupt: the file is damaged (truncated, tampered) or is not a Ward vault.
 	// Ward never overwrites such a file.
 	ErrCorrupt = errors.New("vault file is damaged or not a Ward vault")
+	// ErrNotAuthentic: the file opens with the vault's key but was not written with
+	// it (no valid MAC, or the old format for a vault known to have the new one):
+	// someone who could write the file may have replaced the accounts, which the
+	// recipient in the clear header lets anyone encrypt. Ward never overwrites such
+	// a file.
+	ErrNotAuthentic = errors.New("this vault was not written with its key: the file may have been replaced; restore it from a backup")
 	// ErrNotFound: no account matches.
 	ErrNotFound = errors.New("no account matches")
 	// ErrNoVault: there is no vault file at the path.

@@ -100,17 +100,19 @@ func ReadExport(data []byte, passphrase string) ([]Account, error) {
 }
 
 // ReadVaultFile opens a vault file's bytes with its recovery passphrase: how an
-// automatic backup, or a vault from another machine, is restored.
+// automatic backup, or a vault from another machine, is restored. A copy not
+// written with its key fails with ErrNotAuthentic, as the vault itself would;
+// copies in the old format whose key predates the new one still open.
 func ReadVaultFile(data []byte, passphrase string) ([]Account, error) {
 	h, payload, err := decodeFile(data)
 	if err != nil {
 		return nil, err
 	}
-	id, err := identityFor(h, passphrase)
+	id, marked, err := identityFor(h, passphrase)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := open(payload, id)
+	doc, err := openFile(h, payload, id, marked)
 	if err != nil {
 		return nil, err
 	}

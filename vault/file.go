@@ -2,8 +2,11 @@ package vault
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,38 +21,47 @@ import (
 	"filippo.io/age"
 )
 
-// The file format (version 1), described in doc.go:
+// The file format (version 2), described in doc.go:
 //
-//	ward-vault v1
+//	ward-vault v2
 //	id <vault id, hex>
 //	recipient <age X25519 recipient of the payload>
 //	key <base64 of an age file, scrypt-encrypted, holding the X25519 identity>
+//	mac <hex HMAC-SHA256 of the lines above and the payload, keyed from the identity>
 //	sum <hex SHA-256 of every byte above this line>
 //	<empty line>
 //	<age file encrypted to the recipient: the JSON document>
+//
+// Version 1 is the same without the mac line. Ward reads it and writes version 2.
 const (
 	fileMagic   = "ward-vault"
-	fileVersion = 1
+	fileVersion = 2
 	docVersion  = 1
 )
 
-// header is the part of the file in clear: what is needed to find and unwrap the key.
+// header is the part of the file in clear: what is needed to find and unwrap the key,
+// and to check that the file was written with it.
 type header struct {
+	Version   int
 	ID        string
 	Recipient string
-	Wrapped   []byte // age file (scrypt stanza) whose plaintext is the identity string
+	Wrapped   []byte // age file (scrypt stanza) whose plaintext is keyText
+	MAC       []byte // v2 only
+	signed    []byte // v2 only: the file's bytes before the mac line, which MAC covers
 }
 
 func corruptf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
 }
 
-func encodeFile(h header, payload []byte) []byte {
+// encodeFile writes a v2 file: the header, its MAC under id's key, its sum, the payload.
+func encodeFile(h header, payload []byte, id *age.X25519Identity) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s v%d\n", fileMagic, fileVersion)
 	fmt.Fprintf(&b, "id %s\n", h.ID)
 	fmt.Fprintf(&b, "recipient %s\n", h.Recipient)
 	fmt.Fprintf(&b, "key %s\n", base64.StdEncoding.EncodeToString(h.Wrapped))
+	fmt.Fprintf(&b, "mac %s\n", hex.EncodeToString(fileMAC(id, b.Bytes(), payload)))
 	sum := sha256.Sum256(b.Bytes())
 	fmt.Fprintf(&b, "sum %s\n\n", hex.EncodeToString(sum[:]))
 	b.Write(payload)
@@ -57,6 +69,8 @@ func encodeFile(h header, payload []byte) []byte {
 }
 
 // decodeFile splits a vault file into its checked header and the encrypted payload.
+// The sum is checked first, over every header line including the mac, so that any
+// damage to the header reads as ErrCorrupt; the MAC needs the key (openFile).
 func decodeFile(data []byte) (header, []byte, error) {
 	var h header
 	first, _, _ := bytes.Cut(data, []byte("\n"))
@@ -69,37 +83,72 @@ func decodeFile(data []byte) (header, []byte, error) {
 		return h, nil, corruptf("the file is cut short")
 	}
 	lines := strings.Split(string(data[:end]), "\n")
-	fields := map[string]string{}
-	sumAt := -1
-	for i, line := range lines[1:] {
-		k, v, _ := strings.Cut(line, " ")
-		fields[k] = v
-		if k == "sum" {
-			sumAt = len(strings.Join(lines[:i+1], "\n")) + 1
-		}
-	}
-	if sumAt < 0 {
+	last := lines[len(lines)-1]
+	sum, ok := strings.CutPrefix(last, "sum ")
+	if len(lines) < 2 || !ok {
 		return h, nil, corruptf("the header has no checksum")
 	}
+	sumAt := end - len(last)
 	want := sha256.Sum256(data[:sumAt])
 	// Compared as text, so that even a changed letter case reads as damage.
-	if fields["sum"] != hex.EncodeToString(want[:]) {
+	if sum != hex.EncodeToString(want[:]) {
 		return h, nil, corruptf("the header checksum does not match")
 	}
 	// The version is checked after the checksum, so a flipped bit reads as damage.
-	var n int
-	if _, err := fmt.Sscanf(ver, "v%d", &n); err != nil {
+	if _, err := fmt.Sscanf(ver, "v%d", &h.Version); err != nil || h.Version < 1 {
 		return h, nil, corruptf("unreadable format version %q", ver)
 	}
-	if n > fileVersion {
-		return h, nil, fmt.Errorf("%w: format v%d; this Ward reads v%d, update Ward", ErrTooNew, n, fileVersion)
+	if h.Version > fileVersion {
+		return h, nil, fmt.Errorf("%w: format v%d; this Ward reads v%d, update Ward", ErrTooNew, h.Version, fileVersion)
+	}
+	names := []string{"id", "recipient", "key"}
+	if h.Version >= 2 {
+		names = append(names, "mac")
+	}
+	body := lines[1 : len(lines)-1]
+	if len(body) != len(names) {
+		return h, nil, corruptf("the header is incomplete")
+	}
+	fields := map[string]string{}
+	for i, name := range names {
+		k, v, _ := strings.Cut(body[i], " ")
+		if k != name {
+			return h, nil, corruptf("the header is incomplete")
+		}
+		fields[k] = v
 	}
 	h.ID, h.Recipient = fields["id"], fields["recipient"]
 	var err error
 	if h.Wrapped, err = base64.StdEncoding.DecodeString(fields["key"]); err != nil || h.ID == "" || h.Recipient == "" {
 		return h, nil, corruptf("the header is incomplete")
 	}
+	if h.Version >= 2 {
+		if h.MAC, err = hex.DecodeString(fields["mac"]); err != nil || len(h.MAC) != sha256.Size {
+			return h, nil, corruptf("the header's MAC is unreadable")
+		}
+		h.signed = data[:sumAt-len(body[len(body)-1])-1]
+	}
 	return h, data[end+2:], nil
+}
+
+// macInfo separates the MAC key from any other use of the identity.
+const macInfo = "ward-vault v2 file MAC"
+
+// fileMAC authenticates a file with its identity: HMAC-SHA256, under a key derived
+// from the identity (HKDF-SHA256), of the length of signed, signed, and the payload.
+// Only who holds the identity (the keyring, the passphrase) can write it; the
+// recipient in the clear header is not enough.
+func fileMAC(id *age.X25519Identity, signed, payload []byte) []byte {
+	key, err := hkdf.Key(sha256.New, []byte(id.String()), nil, macInfo, sha256.Size)
+	if err != nil {
+		panic(err) // only for keys longer than HKDF can give
+	}
+	defer clear(key)
+	m := hmac.New(sha256.New, key)
+	m.Write(binary.BigEndian.AppendUint64(nil, uint64(len(signed))))
+	m.Write(signed)
+	m.Write(payload)
+	return m.Sum(nil)
 }
 
 // fileAccount is an account as stored in the JSON document; the secret is base32.
@@ -185,9 +234,13 @@ func seal(d *Doc, r age.Recipient) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// open decrypts the payload with the vault's identity. Any failure with the right
-// identity means the file was damaged: age authenticates every byte.
-func open(payload []byte, id age.Identity) (*Doc, error) {
+// openFile decrypts the payload with the vault's identity and checks that the file
+// was written with it. v2Only says that the vault is known to be v2 (its wrapped key
+// or its keyring value carries keyMarker, or this process saw it so), so that a v1
+// file, which carries no MAC, cannot be genuine. The order matters: age first, so that
+// damage (age authenticates every byte for the right identity) reads as ErrCorrupt;
+// then the MAC (ErrNotAuthentic); the accounts are read only from a genuine file.
+func openFile(h header, payload []byte, id *age.X25519Identity, v2Only bool) (*Doc, error) {
 	r, err := age.Decrypt(bytes.NewReader(payload), id)
 	if err != nil {
 		return nil, corruptf("the encrypted accounts do not open (%s)", ageReason(err))
@@ -197,6 +250,9 @@ func open(payload []byte, id age.Identity) (*Doc, error) {
 		return nil, corruptf("the encrypted accounts are cut short or altered")
 	}
 	defer clear(plain)
+	if h.Version >= 2 && !hmac.Equal(h.MAC, fileMAC(id, h.signed, payload)) || h.Version < 2 && v2Only {
+		return nil, ErrNotAuthentic
+	}
 	return unmarshalDoc(plain)
 }
 
@@ -208,7 +264,31 @@ func ageReason(err error) string {
 	return "unreadable header"
 }
 
-// wrapIdentity encrypts the identity with the recovery passphrase (age scrypt).
+// keyMarker is a line after the identity, in a wrapped key and in a keyring value:
+// the key belongs to a vault written as v2, so that a v1 file (no MAC) offered with
+// it is a forgery. A keyring value stays readable: its first line is the identity.
+const keyMarker = "ward-vault v2"
+
+// keyText is a key as a wrapped key and the keyring hold it.
+func keyText(id *age.X25519Identity, marked bool) string {
+	if marked {
+		return id.String() + "\n" + keyMarker
+	}
+	return id.String()
+}
+
+// parseKey reads keyText, old values (the identity alone) included.
+func parseKey(s string) (id *age.X25519Identity, marked bool, err error) {
+	first, rest, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	for l := range strings.Lines(rest) {
+		marked = marked || strings.TrimSpace(l) == keyMarker
+	}
+	id, err = parseIdentity(first)
+	return id, marked, err
+}
+
+// wrapIdentity encrypts the identity, with keyMarker, with the recovery passphrase
+// (age scrypt). Every key wrapped from now on belongs to a v2 file.
 func wrapIdentity(id *age.X25519Identity, passphrase string) ([]byte, error) {
 	r, err := age.NewScryptRecipient(passphrase)
 	if err != nil {
@@ -220,7 +300,7 @@ func wrapIdentity(id *age.X25519Identity, passphrase string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.WriteString(w, id.String()); err != nil {
+	if _, err := io.WriteString(w, keyText(id, true)); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -229,27 +309,29 @@ func wrapIdentity(id *age.X25519Identity, passphrase string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// unwrapIdentity decrypts the identity with the recovery passphrase.
-func unwrapIdentity(wrapped []byte, passphrase string) (*age.X25519Identity, error) {
+// unwrapIdentity decrypts the identity with the recovery passphrase, and says
+// whether the wrapped key carries keyMarker.
+func unwrapIdentity(wrapped []byte, passphrase string) (*age.X25519Identity, bool, error) {
 	sid, err := scryptIdentity(passphrase)
 	if err != nil {
-		return nil, fmt.Errorf("passphrase: %w", err)
+		return nil, false, fmt.Errorf("passphrase: %w", err)
 	}
 	r, err := age.Decrypt(bytes.NewReader(wrapped), sid)
 	if err != nil {
 		switch {
 		case errors.Is(err, age.ErrIncorrectIdentity):
-			return nil, ErrWrongPassphrase
+			return nil, false, ErrWrongPassphrase
 		case errors.Is(err, ErrTooCostly):
-			return nil, err
+			return nil, false, err
 		}
-		return nil, corruptf("the wrapped key cannot be read")
+		return nil, false, corruptf("the wrapped key cannot be read")
 	}
 	s, err := io.ReadAll(r)
+	defer clear(s)
 	if err != nil {
-		return nil, corruptf("the wrapped key is cut short or altered")
+		return nil, false, corruptf("the wrapped key is cut short or altered")
 	}
-	return parseIdentity(string(s))
+	return parseKey(string(s))
 }
 
 // maxScryptWorkFactor bounds the scrypt work that a file from outside (an export, a

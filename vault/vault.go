@@ -22,6 +22,9 @@ type Vault struct {
 	hdr      header
 	identity *age.X25519Identity
 	doc      *Doc
+	// v2: the file is known to be v2 (read, or written, so), or its key says the
+	// vault is: a v1 file at the path is then no longer genuine.
+	v2 bool
 }
 
 // String describes the vault by its path; it never prints the key, so that a
@@ -75,6 +78,7 @@ func Create(path, passphrase string) (*Vault, error) {
 		hdr:      header{ID: hex.EncodeToString(raw[:]), Recipient: id.Recipient().String(), Wrapped: wrapped},
 		identity: id,
 		doc:      &Doc{},
+		v2:       true,
 	}
 	if err := v.write(v.doc); err != nil {
 		return nil, err
@@ -103,7 +107,9 @@ func readHeader(path string) (header, []byte, error) {
 
 // Open unlocks the vault with the key the keyring holds for it. Without a keyring,
 // or when the keyring lacks this vault's key, it returns an error wrapping ErrLocked
-// that says why: the caller then asks for the passphrase (OpenWithPassphrase).
+// that says why: the caller then asks for the passphrase (OpenWithPassphrase). A
+// file not written with that key fails with ErrNotAuthentic. A vault in the old
+// format is rewritten in the new one; the keyring then holds the key with keyMarker.
 func Open(path string, kr Keyring) (*Vault, error) {
 	h, payload, err := readHeader(path)
 	if err != nil {
@@ -116,50 +122,109 @@ func Open(path string, kr Keyring) (*Vault, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrLocked, err)
 	}
-	id, err := parseIdentity(s)
+	id, marked, err := parseKey(s)
 	if err != nil || id.Recipient().String() != h.Recipient {
 		return nil, fmt.Errorf("%w: the keyring holds an old key for this vault", ErrLocked)
 	}
-	return load(path, h, payload, id)
+	v, err := load(path, h, payload, id, marked)
+	if err != nil {
+		return nil, err
+	}
+	if !v.v2 {
+		if err := v.upgrade(""); err != nil {
+			return nil, err
+		}
+	}
+	if v.v2 && !marked {
+		// Once: from now on a v1 file offered for this vault is refused here. If
+		// this fails, the next Open tries again.
+		_ = kr.Set(h.ID, keyText(id, true))
+	}
+	return v, nil
 }
 
 // OpenWithPassphrase unlocks the vault with its recovery passphrase (ErrWrongPassphrase
-// if it does not fit). It works on any machine: the key travels inside the file.
+// if it does not fit). It works on any machine: the key travels inside the file. A
+// file not written with that key fails with ErrNotAuthentic. A vault in the old
+// format, or whose wrapped key lacks keyMarker, is rewritten in the new format with
+// the key wrapped again (one more scrypt, once).
 func OpenWithPassphrase(path, passphrase string) (*Vault, error) {
 	h, payload, err := readHeader(path)
 	if err != nil {
 		return nil, err
 	}
-	id, err := identityFor(h, passphrase)
+	id, marked, err := identityFor(h, passphrase)
 	if err != nil {
 		return nil, err
 	}
-	return load(path, h, payload, id)
-}
-
-// identityFor unwraps a vault's key with its recovery passphrase.
-func identityFor(h header, passphrase string) (*age.X25519Identity, error) {
-	id, err := unwrapIdentity(h.Wrapped, passphrase)
+	v, err := load(path, h, payload, id, marked)
 	if err != nil {
 		return nil, err
+	}
+	if !v.v2 || !marked {
+		if err := v.upgrade(passphrase); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// identityFor unwraps a vault's key with its recovery passphrase, and says whether
+// the wrapped key carries keyMarker.
+func identityFor(h header, passphrase string) (*age.X25519Identity, bool, error) {
+	id, marked, err := unwrapIdentity(h.Wrapped, passphrase)
+	if err != nil {
+		return nil, false, err
 	}
 	if id.Recipient().String() != h.Recipient {
-		return nil, corruptf("the wrapped key does not match the accounts")
+		return nil, false, corruptf("the wrapped key does not match the accounts")
 	}
-	return id, nil
+	return id, marked, nil
 }
 
-func load(path string, h header, payload []byte, id *age.X25519Identity) (*Vault, error) {
-	doc, err := open(payload, id)
+// load opens a file's payload; marked says the key came with keyMarker.
+func load(path string, h header, payload []byte, id *age.X25519Identity, marked bool) (*Vault, error) {
+	doc, err := openFile(h, payload, id, marked)
 	if err != nil {
 		return nil, err
 	}
-	return &Vault{path: path, hdr: h, identity: id, doc: doc}, nil
+	return &Vault{path: path, hdr: h, identity: id, doc: doc, v2: h.Version >= 2 || marked}, nil
+}
+
+// upgrade rewrites, right after it opened, a vault read in the old format (v1) in
+// the new one, and with a passphrase also wraps the key again with keyMarker. Under
+// the file lock it reloads the file first, so a change saved meanwhile is kept and a
+// file that turned bad is reported. A file that cannot be written now (a read-only
+// folder, a lock held by another Ward) is left as it is: its next save writes v2.
+func (v *Vault) upgrade(passphrase string) error {
+	unlock, err := lockFile(v.path)
+	if err != nil {
+		return nil
+	}
+	defer unlock()
+	if err := v.Reload(); err != nil {
+		return err
+	}
+	if v.hdr.Version >= 2 && passphrase == "" {
+		return nil // another Ward upgraded it meanwhile
+	}
+	old := v.hdr
+	if passphrase != "" {
+		wrapped, err := wrapIdentity(v.identity, passphrase)
+		if err != nil {
+			return nil
+		}
+		v.hdr.Wrapped = wrapped
+	}
+	if err := v.write(v.doc); err != nil {
+		v.hdr = old
+	}
+	return nil
 }
 
 // Remember stores the vault's key in the keyring, so that Open works without the
-// passphrase on this machine.
-func (v *Vault) Remember(kr Keyring) error { return kr.Set(v.hdr.ID, v.identity.String()) }
+// passphrase on this machine; with keyMarker once the file is v2.
+func (v *Vault) Remember(kr Keyring) error { return kr.Set(v.hdr.ID, keyText(v.identity, v.v2)) }
 
 // Forget removes the vault's key from the keyring.
 func (v *Vault) Forget(kr Keyring) error { return kr.Delete(v.hdr.ID) }
@@ -183,18 +248,19 @@ func (v *Vault) Reload() error {
 	if h.ID != v.hdr.ID || h.Recipient != v.hdr.Recipient {
 		return fmt.Errorf("%w: the vault's key was changed by another Ward; open it again", ErrLocked)
 	}
-	doc, err := open(payload, v.identity)
+	doc, err := openFile(h, payload, v.identity, v.v2)
 	if err != nil {
 		return err
 	}
 	v.hdr, v.doc = h, doc
+	v.v2 = v.v2 || h.Version >= 2
 	return nil
 }
 
 // Update changes the vault safely: it takes the file lock, reloads the file (so a
 // change another process saved meanwhile is kept), calls fn on the accounts, and saves
-// atomically. If fn returns an error nothing is written. A damaged file is reported,
-// never overwritten.
+// atomically. If fn returns an error nothing is written. A damaged file, or one not
+// written with the vault's key, is reported, never overwritten.
 func (v *Vault) Update(fn func(d *Doc) error) error {
 	unlock, err := lockFile(v.path)
 	if err != nil {
@@ -253,13 +319,18 @@ func (v *Vault) ChangePassphrase(passphrase string, kr Keyring) error {
 	return nil
 }
 
-// write seals the document and replaces the file atomically. The caller holds the lock.
+// write seals the document and replaces the file atomically, always in the current
+// format. The caller holds the lock.
 func (v *Vault) write(d *Doc) error {
 	payload, err := seal(d, v.identity.Recipient())
 	if err != nil {
 		return err
 	}
-	return writeAtomic(v.path, encodeFile(v.hdr, payload))
+	if err := writeAtomic(v.path, encodeFile(v.hdr, payload, v.identity)); err != nil {
+		return err
+	}
+	v.hdr.Version, v.v2 = fileVersion, true
+	return nil
 }
 
 // writeAtomic replaces path with data so that a crash at any instant leaves either

@@ -198,7 +198,7 @@ func TestForeignFile(t *testing.T) {
 			t.Errorf("%s: opened", name)
 		}
 	}
-	head := "ward-vault v2\nid x\n"
+	head := "ward-vault v3\nid x\n"
 	sum := sha256.Sum256([]byte(head))
 	newer := fmt.Sprintf("%ssum %x\n\npayload", head, sum)
 	if _, _, err := decodeFile([]byte(newer)); !errors.Is(err, ErrTooNew) {
