@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
@@ -11,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,7 +105,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("WEBP", webp)
 			return err
 		},
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"mkqr": cmdMkqr, "mkexport": cmdMkexport},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"mkqr": cmdMkqr, "mkexport": cmdMkexport, "mkforged": cmdMkforged},
 	})
 }
 
@@ -123,6 +126,34 @@ func cmdMkexport(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	fmt.Fprintf(w, `{"version":%s,"accounts":[]}`, args[2])
 	ts.Check(w.Close())
+}
+
+// cmdMkforged writes what someone who can write a vault file but holds no key can
+// make of it: the clear header kept, a document with no account encrypted to the
+// header's recipient, the sum put right. mkforged VAULT FILE.
+func cmdMkforged(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mkforged VAULT FILE")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	head, _, _ := strings.Cut(string(data), "\n\n")
+	lines := strings.Split(head, "\n")
+	var r age.Recipient
+	for _, l := range lines {
+		if v, ok := strings.CutPrefix(l, "recipient "); ok {
+			r, err = age.ParseX25519Recipient(v)
+			ts.Check(err)
+		}
+	}
+	var payload bytes.Buffer
+	w, err := age.Encrypt(&payload, r)
+	ts.Check(err)
+	fmt.Fprint(w, `{"version":1,"accounts":[]}`)
+	ts.Check(w.Close())
+	h := strings.Join(lines[:len(lines)-1], "\n") + "\n"
+	out := fmt.Appendf(nil, "%ssum %x\n\n%s", h, sha256.Sum256([]byte(h)), payload.Bytes())
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), out, 0o600))
 }
 
 // cmdMkqr writes an image with QR codes: mkqr FILE TEXT... draws each text as a code
