@@ -307,7 +307,7 @@ func FuzzDecodeFile(f *testing.F) {
 		if h.Version < 1 || h.Version > fileVersion || h.ID == "" || h.Recipient == "" || !bytes.HasSuffix(data, payload) {
 			t.Fatalf("accepted an inconsistent header: %+v", h)
 		}
-		if h.Version >= 2 && (len(h.MAC) != 32 || !bytes.HasPrefix(data, h.signed) || fileMAC(id, h.signed, payload) == nil) {
+		if h.Version >= 2 && (len(h.MAC) != 32 || !bytes.HasPrefix(data, h.signed)) {
 			t.Fatalf("a v2 header without its MAC: %+v", h)
 		}
 		if bytes.Equal(data, good) && !hmac.Equal(h.MAC, fileMAC(id, h.signed, payload)) {
