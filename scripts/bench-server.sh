@@ -40,5 +40,5 @@ peak=0
 echo "server's peak resident memory: $(( $(cat "$tmp/peak") / 1024 )) MB (target < 500 MB)"
 kill -TERM $server; wait $server || true
 "$tmp/ward-server" admin users --json >/dev/null
-count() { sqlite3 "$tmp/data/ward.db" "SELECT COUNT(*) FROM audit WHERE event = '$1'"; }
+count() { sqlite3 "$tmp/data/ward.db" "SELECT COALESCE(SUM(count), 0) FROM audit WHERE event = '$1'"; }
 echo "audit table: $(count verify_failed) verify_failed + $(count verified) verified events (each answered verify is one of them)"

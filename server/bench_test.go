@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // BenchmarkVerify is the server's own work for one POST /api/v1/verify with a
@@ -55,4 +56,27 @@ func BenchmarkHealthz(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkLoginFailure is a wrong sign-in for a name that exists and for one that
+// does not: the two must cost the same (no timing tells them apart).
+func BenchmarkLoginFailure(b *testing.B) {
+	for _, name := range []string{"alice", "nobody"} {
+		b.Run(name, func(b *testing.B) {
+			e := newEnv(b)
+			e.srv.cfg.Policy.MaxAttempts = 1 << 30
+			e.srv.addrs = newAddrLimiter(1<<30, time.Hour)
+			h := e.srv.Handler()
+			body := fmt.Sprintf(`{"username":%q,"password":"wrong password"}`, name)
+			for b.Loop() {
+				r := httptest.NewRequest("POST", "/api/v1/login", strings.NewReader(body))
+				r.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != http.StatusUnauthorized {
+					b.Fatalf("login: %d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
 }
