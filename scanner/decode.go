@@ -28,11 +28,15 @@ func Decode(img image.Image) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return texts(codes), nil
+}
+
+func texts(codes []Code) []string {
 	out := make([]string, len(codes))
 	for i, c := range codes {
 		out[i] = c.Text
 	}
-	return out, nil
+	return out
 }
 
 // DecodeCodes is Decode with the positions of the codes.
@@ -49,7 +53,14 @@ func DecodeCodes(img image.Image) ([]Code, error) {
 	if img.Bounds().Empty() {
 		return nil, ErrNoCode
 	}
-	g := luminance(img)
+	return decodePlane(luminance(img))
+}
+
+// decodePlane finds the codes of a luminance plane.
+func decodePlane(g *gray) ([]Code, error) {
+	if g.w == 0 || g.h == 0 {
+		return nil, ErrNoCode
+	}
 	// Passes, cheapest and likeliest first; later ones run only when the earlier
 	// found nothing: dark-mode codes, then a global threshold, which reads some
 	// codes (steep angles, soft edges) that the local one blurs.

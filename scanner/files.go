@@ -9,6 +9,7 @@ import (
 	_ "image/gif"  // GIF
 	_ "image/jpeg" // JPEG
 	_ "image/png"  // PNG
+	"io"
 	"os"
 
 	_ "golang.org/x/image/bmp"  // BMP
@@ -29,7 +30,10 @@ func LoadImage(path string) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
+	return loadImage(bufio.NewReader(f), path)
+}
+
+func loadImage(r *bufio.Reader, path string) (image.Image, error) {
 	peek, _ := r.Peek(64 << 10)
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(peek))
 	if err != nil {
@@ -45,17 +49,43 @@ func LoadImage(path string) (image.Image, error) {
 	return img, nil
 }
 
-// DecodeFile returns the texts of the QR codes in an image file.
+// DecodeFile returns the texts of the QR codes in an image file. A PNG file goes
+// straight to the decoder's luminance plane (png.go); the rest, and PNG files that
+// way leaves alone or finds damaged, through LoadImage.
 func DecodeFile(path string) ([]string, error) {
-	img, err := LoadImage(path)
+	g, err := loadGray(path)
 	if err != nil {
 		return nil, err
 	}
-	texts, err := Decode(img)
+	codes, err := decodePlane(g)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return texts, nil
+	return texts(codes), nil
+}
+
+// loadGray reads an image file to a luminance plane.
+func loadGray(path string) (*gray, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	if sig, _ := r.Peek(len(pngSignature)); string(sig) == pngSignature {
+		if g, err := pngGray(r); err == nil {
+			return g, nil
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		r.Reset(f)
+	}
+	img, err := loadImage(r, path)
+	if err != nil {
+		return nil, err
+	}
+	return luminance(img), nil
 }
 
 func formatName(f string) string {
