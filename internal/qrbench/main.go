@@ -1,13 +1,18 @@
 // Command qrbench compares Ward's QR decoder with zbarimg on the scanner corpus, in
 // one run: the same images (written as PNG files), success counts and median times
-// per image size, side by side. scripts/bench.sh runs it.
+// per image size, side by side. With -ward it then times `ward scan --print FILE`
+// beside zbarimg as whole processes, with hyperfine in one run, on the 3840x2160
+// screen with a 2-pixel-module code as a PNG file at 8 and at 16 bits a sample.
+// scripts/bench.sh runs it.
 //
 //	go run ./internal/qrbench -ward ./ward -runs 5
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
+	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -25,8 +30,9 @@ func main() {
 	wardBin := flag.String("ward", "", "a built ward binary, to time `ward scan --print FILE` as a process too")
 	runs := flag.Int("runs", 5, "timed runs per image and tool")
 	only := flag.String("only", "", "only cases whose name contains this")
+	screenRuns := flag.Int("screen-runs", 20, "hyperfine runs per command on the 3840x2160 screen files (with -ward)")
 	flag.Parse()
-	if err := run(*wardBin, *runs, *only); err != nil {
+	if err := run(*wardBin, *runs, *only, *screenRuns); err != nil {
 		fmt.Fprintln(os.Stderr, "qrbench:", err)
 		os.Exit(1)
 	}
@@ -43,7 +49,7 @@ type row struct {
 	wardProcess result
 }
 
-func run(wardBin string, runs int, only string) error {
+func run(wardBin string, runs int, only string, screenRuns int) error {
 	if _, err := exec.LookPath("zbarimg"); err != nil {
 		return fmt.Errorf("zbarimg is not installed (Debian: zbar-tools)")
 	}
@@ -83,7 +89,103 @@ func run(wardBin string, runs int, only string) error {
 			r.ward.ok, ms(r.ward.elapsed), r.zbar.ok, ms(r.zbar.elapsed))
 	}
 	report(rows, wardBin != "")
+	if wardBin == "" {
+		return nil
+	}
+	for _, c := range cases {
+		if c.Name == "3840x2160/2px" {
+			return screens(wardBin, c, dir, screenRuns)
+		}
+	}
 	return nil
+}
+
+// screens times `ward scan --print FILE` beside zbarimg, with hyperfine in one
+// run, on the screen c written as PNG files at 8 bits a sample and at 16: by Go's
+// encoder and, where ImageMagick is installed, as ImageMagick writes 16-bit files.
+func screens(wardBin string, c qrcorpus.Case, dir string, runs int) error {
+	if _, err := exec.LookPath("hyperfine"); err != nil {
+		return fmt.Errorf("hyperfine is not installed (Debian: hyperfine)")
+	}
+	rgba, ok := c.Image.(*image.RGBA)
+	if !ok {
+		return fmt.Errorf("%s is a %T, not RGBA", c.Name, c.Image)
+	}
+	wide := image.NewRGBA64(rgba.Bounds()) // each 8-bit sample v as v*257
+	for i, v := range rgba.Pix {
+		wide.Pix[2*i], wide.Pix[2*i+1] = v, v
+	}
+	type file struct{ name, path string }
+	files := []file{{"8-bit RGB", filepath.Join(dir, "screen-8.png")}, {"16-bit RGB", filepath.Join(dir, "screen-16.png")}}
+	for i, img := range []image.Image{rgba, wide} {
+		f, err := os.Create(files[i].path)
+		if err != nil {
+			return err
+		}
+		if err := png.Encode(f, img); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if _, err := exec.LookPath("convert"); err == nil {
+		im := filepath.Join(dir, "screen-16-imagemagick.png")
+		if out, err := exec.Command("convert", files[0].path, "PNG48:"+im).CombinedOutput(); err != nil {
+			return fmt.Errorf("convert: %v: %s", err, out)
+		}
+		files = append(files, file{"16-bit RGB (ImageMagick)", im})
+	}
+
+	args := []string{"-N", "--warmup", "3", "--runs", fmt.Sprint(runs), "--export-json", filepath.Join(dir, "screens.json")}
+	for _, f := range files {
+		if got := wardScan(wardBin, f.path); !sameSet(got, c.Want) {
+			return fmt.Errorf("ward scan %s: %q, want %q", f.name, got, c.Want)
+		}
+		if got := zbarimg(f.path); !sameSet(got, c.Want) {
+			return fmt.Errorf("zbarimg %s: %q, want %q", f.name, got, c.Want)
+		}
+		args = append(args,
+			"-n", "ward "+f.name, wardBin+" scan --print "+f.path,
+			"-n", "zbarimg "+f.name, "zbarimg -q --raw -Sdisable -Sqrcode.enable "+f.path)
+	}
+	cmd := exec.Command("hyperfine", args...)
+	cmd.Env = append(os.Environ(), "HOME="+dir) // no vault is read with --print
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("hyperfine: %v: %s", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "screens.json"))
+	if err != nil {
+		return err
+	}
+	var res struct {
+		Results []struct {
+			Command string  `json:"command"`
+			Mean    float64 `json:"mean"`
+			Stddev  float64 `json:"stddev"`
+			User    float64 `json:"user"`
+			System  float64 `json:"system"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		return err
+	}
+	if len(res.Results) != 2*len(files) {
+		return fmt.Errorf("hyperfine gave %d results, want %d", len(res.Results), 2*len(files))
+	}
+
+	fmt.Println()
+	fmt.Printf("`ward scan --print FILE` beside zbarimg as processes, %s, hyperfine -N --warmup 3 --runs %d, one run\n", c.Name, runs)
+	fmt.Println("(the target: Ward at most half of zbarimg at 8 and at 16 bits; ms, mean ± σ, and CPU time user+system):")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "PNG file\tward scan ms\tzbarimg ms\tWard/zbarimg\tward CPU ms\tzbarimg CPU ms\t")
+	for i, f := range files {
+		w, z := res.Results[2*i], res.Results[2*i+1]
+		fmt.Fprintf(tw, "%s\t%.1f ± %.1f\t%.1f ± %.1f\t%.2f\t%.1f\t%.1f\t\n", f.name,
+			1000*w.Mean, 1000*w.Stddev, 1000*z.Mean, 1000*z.Stddev, w.Mean/z.Mean,
+			1000*(w.User+w.System), 1000*(z.User+z.System))
+	}
+	return tw.Flush()
 }
 
 // timeIt runs f runs times and returns whether every run found exactly want, and
