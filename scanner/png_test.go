@@ -3,7 +3,9 @@ package scanner
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -61,6 +63,29 @@ func TestPNGFiles(t *testing.T) {
 		case !bytes.Equal(g.pix, luminance(std).pix):
 			t.Errorf("%s (%T): the plane differs from image/png's image's", name, std)
 		}
+	}
+}
+
+// A PNG file that claims more pixels than Ward reads is refused before they are
+// allocated, by the fast path as by LoadImage.
+func TestPNGTooLarge(t *testing.T) {
+	data, err := os.ReadFile("testdata/png/rgb-trns.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = slices.Clone(data)
+	binary.BigEndian.PutUint32(data[16:], 100000) // IHDR width and height
+	binary.BigEndian.PutUint32(data[20:], 100000)
+	binary.BigEndian.PutUint32(data[29:], crc32.ChecksumIEEE(data[12:29]))
+	if _, err := pngGray(bufio.NewReader(bytes.NewReader(data))); !errors.Is(err, errPNGUnsupported) {
+		t.Errorf("the fast path: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "large.png")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeFile(path); err == nil || !strings.Contains(err.Error(), "100000x100000 pixels, more than Ward reads") {
+		t.Errorf("DecodeFile: %v", err)
 	}
 }
 
