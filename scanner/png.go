@@ -27,10 +27,11 @@ import (
 //     the time of a 16-bit file.
 //
 // The plane is exactly what luminance gives for image/png's image of the same
-// file (FuzzPNGGray checks it). Interlaced files, fewer than 8 bits per sample and
-// 16-bit files with a transparent colour (whose test needs the low bytes) give
-// errPNGUnsupported; DecodeFile reads those, and any file pngGray finds damaged,
-// with image/png, which also says what is wrong.
+// file (FuzzPNGGray checks it). Interlaced files, fewer than 8 bits per sample,
+// 16-bit files with a transparent colour (whose test needs the low bytes) and
+// files claiming more pixels than maxPixels give errPNGUnsupported; DecodeFile
+// reads those, and any file pngGray finds damaged, through LoadImage's path, which
+// refuses the too large and says what is wrong with the damaged.
 
 const pngSignature = "\x89PNG\r\n\x1a\n"
 
