@@ -236,7 +236,9 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request, move bool) 
 	s.renderEnroll(w, r, e, err, move, errEnrollCode.Msg)
 }
 
-func (s *Server) pageEnrollConfirm(w http.ResponseWriter, r *http.Request) { s.confirmPage(w, r, false) }
+func (s *Server) pageEnrollConfirm(w http.ResponseWriter, r *http.Request) {
+	s.confirmPage(w, r, false)
+}
 
 func (s *Server) pageMoveConfirm(w http.ResponseWriter, r *http.Request) { s.confirmPage(w, r, true) }
 

@@ -164,13 +164,13 @@ func (s *Server) attemptKey(name string) string { return s.keys.MAC("attempts\x0
 
 // check is one evaluation of a credential under the limits.
 type check struct {
-	name   string                       // the name typed, or the user's: the budget's key
-	user   func() (User, error)         // the account, looked up after the address limit; ID 0: none
-	signIn bool                         // a sign-in step: the per-address limit applies
-	event  string                       // the audit event of a failure
-	detail string                       // and its detail
-	wrong  *Refusal                     // the answer to a failure
-	eval   func(u User) (bool, error)   // the check itself
+	name   string                     // the name typed, or the user's: the budget's key
+	user   func() (User, error)       // the account, looked up after the address limit; ID 0: none
+	signIn bool                       // a sign-in step: the per-address limit applies
+	event  string                     // the audit event of a failure
+	detail string                     // and its detail
+	wrong  *Refusal                   // the answer to a failure
+	eval   func(u User) (bool, error) // the check itself
 }
 
 // attempt runs a check under the limits, in this order, so that a refusal costs

@@ -947,8 +947,8 @@ func (s *Store) auditRow(at, userID int64, event, addr, detail string, count int
 // refusalKey is one row of refusals: a minute, an account (0: none), a kind and an
 // address.
 type refusalKey struct {
-	minute               int64
-	userID               int64
+	minute              int64
+	userID              int64
 	event, addr, detail string
 }
 
