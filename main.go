@@ -10,6 +10,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/wardauth/ward/app"
+	"github.com/wardauth/ward/internal/quietapp"
 	"github.com/wardauth/ward/internal/quietlocale"
 	"github.com/wardauth/ward/internal/winpos"
 	"github.com/wardauth/ward/scanner"
@@ -31,6 +32,7 @@ func main() {
 // runGUI creates the Fyne application (only main does) and shows the window.
 func runGUI(cfg app.Config) error {
 	a := fyneapp.NewWithID("io.github.wardauth.ward")
+	fyne.SetCurrentApp(quietapp.Wrap(a)) // no animations; a tray only where there is a host
 	a.SetIcon(app.AppIcon)
 	w := a.NewWindow("Ward")
 	ui := app.New(w, cfg)
