@@ -16,9 +16,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"fyne.io/fyne/v2"
+
 	"github.com/wardauth/ward/app"
 	"github.com/wardauth/ward/internal/clipimage"
 	"github.com/wardauth/ward/internal/clockcheck"
+	"github.com/wardauth/ward/internal/colorscheme"
 	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
 )
@@ -725,6 +728,9 @@ func (c *cli) cmdGUI() error {
 		ClipboardImage: clipimage.Read,
 		CheckClock: func(ctx context.Context) (time.Duration, error) {
 			return clockcheck.Offset(ctx, server, time.Now)
+		},
+		ColorScheme: func(changed func(dark bool)) {
+			colorscheme.Watch(func(dark bool) { fyne.Do(func() { changed(dark) }) })
 		},
 		Path:    path,
 		Capture: c.capture,

@@ -47,6 +47,11 @@ type Config struct {
 	// CheckClock measures how far the local clock is from a time server (what to
 	// add to it); nil turns the clock check off (tests).
 	CheckClock func(context.Context) (time.Duration, error)
+
+	// ColorScheme starts following the desktop's colour scheme: it calls changed,
+	// on the UI thread, with whether the desktop prefers dark, once known and at
+	// every change. nil: the desktop is taken as light.
+	ColorScheme func(changed func(dark bool))
 }
 
 // UI is the window's content. Its widgets are fields so tests can reach them.
@@ -60,6 +65,7 @@ type UI struct {
 	set        settings
 	lastActive time.Time     // for the auto-lock
 	offset     time.Duration // the clock's measured error: add it to get the true time
+	systemDark bool          // the desktop prefers a dark look (Config.ColorScheme)
 
 	// The unlock and first-run screens.
 	Passphrase, Repeat *widget.Entry
@@ -85,8 +91,9 @@ func New(win fyne.Window, cfg Config) *UI {
 		cfg.Go = func(f func()) { go f() }
 	}
 	u := &UI{cfg: cfg, win: win, root: container.NewStack(), set: loadSettings(fyne.CurrentApp().Preferences())}
-	if u.set.theme != "system" {
-		applyTheme(fyne.CurrentApp(), u.set.theme)
+	u.applyTheme()
+	if cfg.ColorScheme != nil {
+		cfg.ColorScheme(u.systemScheme)
 	}
 	v, err := cfg.Open()
 	switch {
@@ -158,7 +165,7 @@ func (u *UI) Lock() {
 	}
 	u.vault, u.codes = nil, nil
 	setTray(nil)
-	u.showUnlock("Ward is locked. Enter the recovery passphrase to open it.")
+	u.showUnlock("Enter the recovery passphrase to open it.")
 }
 
 func (u *UI) showCodes(v *vault.Vault) {

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardauth/ward/internal/qrcorpus"
@@ -129,7 +130,7 @@ func (e *env) open(kr vault.Keyring) *UI {
 // rowOf returns the list row showing the account with this issuer.
 func (e *env) rowOf(issuer string) *row {
 	e.t.Helper()
-	for _, r := range e.ui.codes.rows {
+	for r := range e.ui.codes.rows {
 		if r.account.Issuer == issuer {
 			return r
 		}
@@ -146,28 +147,55 @@ const (
 )
 
 // Codes appear grouped for reading with the time left in each account's own
-// period; under 5 s the next code shows beside; HOTP shows its counter's code.
+// period as a ring, in 5 s steps; in the last step the next code shows beside and
+// the ring takes the error colour; HOTP shows its counter's code.
 func TestCodesAndCountdowns(t *testing.T) {
 	e := newEnv(t, linkRFC, linkSPDX, linkIssuu)
 	e.open(e.kr)
 	e.ui.Tick(time.Unix(59, 0))
 	rfc, spdx, issuu := e.rowOf("RFC"), e.rowOf("SPDX"), e.rowOf("Issuu")
-	if rfc.Code.Text != "9428 7082" || rfc.Countdown.Text != "1 s" {
-		t.Errorf("RFC at 59 s: %q, %q left", rfc.Code.Text, rfc.Countdown.Text)
+	red := theme.Color(theme.ColorNameError)
+	if rfc.Code.Text != "9428 7082" || rfc.left != 5 || rfc.Ring.EndAngle != 60 || rfc.Ring.FillColor != red {
+		t.Errorf("RFC at 59 s: %q, ring %v deg (%d s), colour %v", rfc.Code.Text, rfc.Ring.EndAngle, rfc.left, rfc.Ring.FillColor)
 	}
-	if spdx.Countdown.Text != "1 s" { // 20 s period: 59 = 2*20 + 19
-		t.Errorf("20 s period at 59 s: %q left", spdx.Countdown.Text)
+	if spdx.left != 5 || spdx.Ring.EndAngle != 90 { // 20 s period: 59 = 2*20 + 19
+		t.Errorf("20 s period at 59 s: ring %v deg", spdx.Ring.EndAngle)
 	}
 	next, _ := rfc.account.Code(time.Unix(60, 0))
 	if rfc.Next.Text != "next "+Group(next) {
-		t.Errorf("with 1 s left the next code shows %q, want next %q", rfc.Next.Text, Group(next))
+		t.Errorf("in the last step the next code shows %q, want next %q", rfc.Next.Text, Group(next))
 	}
-	if issuu.Code.Text != "287 082" || issuu.nextBtn.Hidden {
-		t.Errorf("HOTP row: %q, next button hidden %v", issuu.Code.Text, issuu.nextBtn.Hidden)
+	if issuu.Code.Text != "287 082" || issuu.nextBtn.Hidden || !issuu.ring.Hidden {
+		t.Errorf("HOTP row: %q, next button hidden %v, ring hidden %v", issuu.Code.Text, issuu.nextBtn.Hidden, issuu.ring.Hidden)
 	}
 	e.ui.Tick(time.Unix(60, 0))
-	if rfc.Countdown.Text != "30 s" || spdx.Countdown.Text != "20 s" || rfc.Next.Text != "" {
-		t.Errorf("at 60 s: %q and %q left, next %q", rfc.Countdown.Text, spdx.Countdown.Text, rfc.Next.Text)
+	if rfc.Ring.EndAngle != 360 || spdx.Ring.EndAngle != 360 || rfc.Next.Text != "" || rfc.Ring.FillColor == red {
+		t.Errorf("at 60 s: rings %v and %v deg, next %q", rfc.Ring.EndAngle, spdx.Ring.EndAngle, rfc.Next.Text)
+	}
+	// 4 s later (64 s): still the full first step; at 65 s the ring moves, in every
+	// row at once.
+	e.ui.Tick(time.Unix(64, 0))
+	if rfc.left != 30 || spdx.left != 20 {
+		t.Errorf("at 64 s the rings show %d and %d s", rfc.left, spdx.left)
+	}
+	e.ui.Tick(time.Unix(65, 0))
+	if rfc.left != 25 || spdx.left != 15 || rfc.Ring.EndAngle != 300 {
+		t.Errorf("at 65 s the rings show %d and %d s (%v deg)", rfc.left, spdx.left, rfc.Ring.EndAngle)
+	}
+}
+
+// The row's colours follow the theme's variant when it changes while the row is
+// on screen: the issuer's name is the foreground colour of the variant in force.
+func TestRowFollowsVariant(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	e.open(e.kr)
+	rfc := e.rowOf("RFC")
+	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark, theme.VariantLight} {
+		fyne.CurrentApp().Settings().SetTheme(forcedTheme{theme.DefaultTheme(), v})
+		want := theme.DefaultTheme().Color(theme.ColorNameForeground, v)
+		if rfc.issuer.Color != want || rfc.Code.Color != theme.DefaultTheme().Color(theme.ColorNamePrimary, v) {
+			t.Fatalf("variant %v: the issuer is %v, want %v", v, rfc.issuer.Color, want)
+		}
 	}
 }
 
@@ -949,5 +977,25 @@ func TestWindowPlaceRemembered(t *testing.T) {
 		if s := w.Canvas().Size(); s != fyne.NewSize(440, 560) {
 			t.Fatalf("saved %q: opened at %v, want the fallback", bad, s)
 		}
+	}
+}
+
+// Escape closes the dialog on top; with none open, it clears the search.
+func TestEscape(t *testing.T) {
+	e := newEnv(t, linkRFC, linkGH)
+	e.open(e.kr)
+	c := e.ui.codes
+	test.Type(c.Search, "rfc")
+	c.showSettings()
+	if len(e.win.Canvas().Overlays().List()) != 1 {
+		t.Fatal("Settings did not open")
+	}
+	c.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if len(e.win.Canvas().Overlays().List()) != 0 || c.Search.Text != "rfc" {
+		t.Fatalf("after Escape: %d dialogs, search %q", len(e.win.Canvas().Overlays().List()), c.Search.Text)
+	}
+	c.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if c.Search.Text != "" {
+		t.Fatalf("a second Escape left the search %q", c.Search.Text)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -40,7 +39,7 @@ type codesView struct {
 	Status *widget.Label
 	Empty  *widget.Label
 
-	rows map[fyne.CanvasObject]*row
+	rows map[*row]struct{} // the rows the list has made
 
 	clipCode   string
 	clipCancel func()
@@ -65,7 +64,7 @@ type codesView struct {
 }
 
 func newCodesView(u *UI) *codesView {
-	c := &codesView{u: u, rows: map[fyne.CanvasObject]*row{}}
+	c := &codesView{u: u, rows: map[*row]struct{}{}}
 	c.Search = newSearchEntry(func() { u.focus(c.List) })
 	c.Search.SetPlaceHolder("Search (Ctrl+F, or just type)")
 	c.Search.OnChanged = func(string) { u.touch(); c.filter() }
@@ -169,59 +168,92 @@ func (c *codesView) filter() {
 	c.List.Refresh()
 }
 
-// row is one account in the list; rows are recycled by the list as it scrolls.
+// row is one account in the list; rows are recycled by the list as it scrolls. It
+// is a widget so that its colours and text sizes are looked up in the theme at
+// every refresh: a change of theme or variant (the system's, or the setting)
+// refreshes every widget, and no colour is kept from the moment the row was made.
 type row struct {
+	widget.BaseWidget
 	account       vault.Account
 	letterBg      *canvas.Circle
 	letter        *canvas.Text
 	Icon          *canvas.Image // the issuer's icon, where Ward has one
 	issuer, name  *canvas.Text
 	Code, Next    *canvas.Text
-	Countdown     *canvas.Text
+	Ring, track   *canvas.Arc // the countdown: the part of the period left, in steps
+	ring          *fyne.Container
 	nextBtn, menu *widget.Button
 	box           *fyne.Container // the whole row, laid out again when its texts change width
 	code, next    string
-	left          int
+	left          int // the seconds the ring shows (a multiple of its step), -1: none yet
+}
+
+func (r *row) CreateRenderer() fyne.WidgetRenderer { return &rowRenderer{r} }
+
+type rowRenderer struct{ r *row }
+
+func (rr *rowRenderer) Layout(s fyne.Size)           { rr.r.box.Resize(s) }
+func (rr *rowRenderer) MinSize() fyne.Size           { return rr.r.box.MinSize() }
+func (rr *rowRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{rr.r.box} }
+func (rr *rowRenderer) Destroy()                     {}
+func (rr *rowRenderer) Refresh() {
+	rr.r.applyTheme()
+	rr.r.box.Refresh()
+}
+
+// applyTheme takes the row's colours and sizes from the current theme and variant.
+func (r *row) applyTheme() {
+	th, v := r.Theme(), fyne.CurrentApp().Settings().ThemeVariant()
+	text := th.Size(theme.SizeNameText)
+	r.issuer.Color, r.issuer.TextSize = th.Color(theme.ColorNameForeground, v), text+1
+	r.name.Color, r.name.TextSize = th.Color(theme.ColorNamePlaceHolder, v), text
+	r.Code.Color = th.Color(theme.ColorNamePrimary, v)
+	r.Next.Color, r.Next.TextSize = th.Color(theme.ColorNamePlaceHolder, v), text
+	r.track.FillColor = th.Color(theme.ColorNameInputBorder, v)
+	r.Ring.FillColor = th.Color(theme.ColorNamePrimary, v)
+	if r.urgent() {
+		r.Ring.FillColor = th.Color(theme.ColorNameError, v)
+	}
 }
 
 func (c *codesView) newRow() fyne.CanvasObject {
-	r := &row{}
+	r := &row{left: -1}
 	r.letterBg = canvas.NewCircle(color.Gray{0x80})
-	r.letter = canvas.NewText("", color.White)
+	r.letter = canvas.NewText("", color.White) // on the issuer's colour, in either variant
 	r.letter.TextStyle.Bold = true
 	r.letter.TextSize = 18
 	r.letter.Alignment = fyne.TextAlignCenter
 	r.Icon = canvas.NewImageFromResource(nil)
 	r.Icon.FillMode = canvas.ImageFillContain
 	icon := container.NewGridWrap(fyne.NewSize(36, 36), container.NewStack(r.letterBg, container.NewCenter(r.letter), r.Icon))
-	r.issuer = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	r.issuer = canvas.NewText("", nil)
 	r.issuer.TextStyle.Bold = true
-	r.issuer.TextSize = theme.TextSize() + 1
-	r.name = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
-	r.Code = canvas.NewText("", theme.Color(theme.ColorNamePrimary))
+	r.name = canvas.NewText("", nil)
+	r.Code = canvas.NewText("", nil)
 	r.Code.TextSize = 28
 	r.Code.TextStyle.Bold = true
-	r.Next = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
-	r.Next.TextSize = theme.TextSize()
-	r.Countdown = canvas.NewText("", theme.Color(theme.ColorNameForeground))
-	r.Countdown.Alignment = fyne.TextAlignTrailing
+	r.Next = canvas.NewText("", nil)
+	r.track = canvas.NewArc(0, 360, 0.62, nil)
+	r.Ring = canvas.NewArc(0, 360, 0.62, nil)
+	r.ring = container.NewGridWrap(fyne.NewSize(24, 24), container.NewStack(r.track, r.Ring))
 	r.nextBtn = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), nil)
 	r.menu = widget.NewButtonWithIcon("", theme.MoreVerticalIcon(), nil)
 	r.menu.Importance = widget.LowImportance
 	countdown := container.NewCenter(container.NewStack(
-		container.NewGridWrap(fyne.NewSize(48, 36), container.NewCenter(r.Countdown)), r.nextBtn))
+		container.NewGridWrap(fyne.NewSize(48, 36), container.NewCenter(r.ring)), r.nextBtn))
 	codes := container.NewHBox(container.NewCenter(r.Next), container.NewCenter(r.Code))
 	right := container.NewHBox(codes, countdown, container.NewCenter(r.menu))
 	left := container.NewHBox(container.NewCenter(icon), container.NewVBox(layout.NewSpacer(), r.issuer, r.name, layout.NewSpacer()))
-	obj := container.NewBorder(nil, nil, left, right)
-	r.box = obj
-	c.rows[obj] = r
-	return obj
+	r.box = container.NewBorder(nil, nil, left, right)
+	r.ExtendBaseWidget(r)
+	r.applyTheme()
+	c.rows[r] = struct{}{}
+	return r
 }
 
 func (c *codesView) updateRow(id widget.ListItemID, obj fyne.CanvasObject) {
-	r := c.rows[obj]
-	if r == nil || id >= len(c.shown) {
+	r, ok := obj.(*row)
+	if !ok || id >= len(c.shown) {
 		return
 	}
 	a := c.all[c.shown[id]]
@@ -246,28 +278,43 @@ func (c *codesView) updateRow(id widget.ListItemID, obj fyne.CanvasObject) {
 		r.letter.Show()
 		r.letterBg.Show()
 	}
-	r.Icon.Refresh()
 	r.nextBtn.OnTapped = func() { c.nextHOTP(a.ID) }
 	r.menu.OnTapped = func() { c.showRowMenu(a, r.menu) }
 	if a.Type == vault.HOTP {
 		r.nextBtn.Show()
-		r.Countdown.Hide()
+		r.ring.Hide()
 	} else {
 		r.nextBtn.Hide()
-		r.Countdown.Show()
+		r.ring.Show()
 	}
 	r.code, r.next, r.left = "", "", -1
 	c.tickRow(r, c.u.codeTime())
-	r.box.Refresh() // a recycled row: lay it out for its new texts
+	r.Refresh() // a recycled row: its theme, and its layout for its new texts
 }
 
-// tick updates the rows on screen; only texts that change are redrawn.
+// tick updates the rows on screen; only what changes is redrawn.
 func (c *codesView) tick(now time.Time) {
-	for _, r := range c.rows {
+	for r := range c.rows {
 		if r.account.ID != "" {
 			c.tickRow(r, now)
 		}
 	}
+}
+
+// countdownStep is the countdown's resolution: 5 s for the periods that are
+// multiples of 5 (every usual one), so that the rings of all rows move together,
+// once every 5 s, each move one repaint of the window; 1 s for the others.
+func countdownStep(period int) int {
+	if period%5 == 0 {
+		return 5
+	}
+	return 1
+}
+
+// urgent reports whether the row's countdown is in its last step: the next code
+// shows, the ring turns to the error colour.
+func (r *row) urgent() bool {
+	return r.left > 0 && r.left <= countdownStep(r.account.Period)
 }
 
 func (c *codesView) tickRow(r *row, now time.Time) {
@@ -276,10 +323,12 @@ func (c *codesView) tickRow(r *row, now time.Time) {
 	if cur, err := a.Code(now); err == nil {
 		code = Group(cur)
 	}
-	if a.Type != vault.HOTP {
+	if a.Type != vault.HOTP && a.Period > 0 {
 		remaining := a.Remaining(now)
-		left = int((remaining + time.Second - 1) / time.Second)
-		if remaining <= 5*time.Second { // the next code, for those who type slowly
+		step := countdownStep(a.Period)
+		secs := int((remaining + time.Second - 1) / time.Second)
+		left = (secs + step - 1) / step * step
+		if left <= step { // the next code, for those who type slowly
 			if n, err := a.Code(now.Add(remaining)); err == nil {
 				next = "next " + Group(n)
 			}
@@ -300,12 +349,10 @@ func (c *codesView) tickRow(r *row, now time.Time) {
 		r.box.Refresh() // the "next" code appears or goes: the row's widths change
 	}
 	if left != r.left && a.Type != vault.HOTP {
-		r.left, r.Countdown.Text = left, strconv.Itoa(left)+" s"
-		r.Countdown.Color = theme.Color(theme.ColorNameForeground)
-		if left <= 5 {
-			r.Countdown.Color = theme.Color(theme.ColorNameError)
-		}
-		r.Countdown.Refresh()
+		r.left = left
+		r.Ring.EndAngle = 360 * float32(min(left, a.Period)) / float32(a.Period)
+		r.applyTheme() // the colour of urgency
+		r.Ring.Refresh()
 	}
 }
 
@@ -385,7 +432,7 @@ func (c *codesView) nextHOTP(id string) {
 
 // anchorFor is where an account's menu opens: its row's menu button, or the list.
 func (c *codesView) anchorFor(a vault.Account) fyne.CanvasObject {
-	for _, r := range c.rows {
+	for r := range c.rows {
 		if r.account.ID == a.ID {
 			return r.menu
 		}
@@ -542,10 +589,18 @@ func (c *codesView) typedRune(r rune) {
 	}
 }
 
+// typedKey: Escape closes the dialog on top, or else clears the search.
 func (c *codesView) typedKey(e *fyne.KeyEvent) {
-	if e.Name == fyne.KeyEscape {
-		c.Search.SetText("")
+	if e.Name != fyne.KeyEscape {
+		return
 	}
+	if c.u.win != nil {
+		if top := c.u.win.Canvas().Overlays().Top(); top != nil {
+			top.Hide()
+			return
+		}
+	}
+	c.Search.SetText("")
 }
 
 type shortcut struct {

@@ -53,19 +53,31 @@ func loadSettings(p fyne.Preferences) settings {
 	}
 }
 
-// applyTheme sets light, dark or the system's choice.
-func applyTheme(a fyne.App, choice string) {
-	switch choice {
-	case "light":
-		a.Settings().SetTheme(forcedTheme{theme.DefaultTheme(), theme.VariantLight})
-	case "dark":
-		a.Settings().SetTheme(forcedTheme{theme.DefaultTheme(), theme.VariantDark})
-	default:
-		a.Settings().SetTheme(theme.DefaultTheme())
+// applyTheme sets the theme in the variant chosen: light, dark, or the system's
+// ("system"), as the desktop's colour scheme last said (light until it says,
+// and where it never does).
+func (u *UI) applyTheme() {
+	v := theme.VariantLight
+	switch {
+	case u.set.theme == "dark", u.set.theme != "light" && u.systemDark:
+		v = theme.VariantDark
+	}
+	fyne.CurrentApp().Settings().SetTheme(forcedTheme{theme.DefaultTheme(), v})
+}
+
+// systemScheme is the desktop's colour scheme, as Config.ColorScheme reports it.
+func (u *UI) systemScheme(dark bool) {
+	if dark == u.systemDark {
+		return
+	}
+	u.systemDark = dark
+	if u.set.theme != "light" && u.set.theme != "dark" {
+		u.applyTheme()
 	}
 }
 
-// forcedTheme is the default theme in one variant whatever the system prefers.
+// forcedTheme is the default theme in one variant, whatever variant Fyne asks
+// for: Fyne's own idea of the system's variant is not always the desktop's.
 type forcedTheme struct {
 	fyne.Theme
 	variant fyne.ThemeVariant
@@ -192,7 +204,7 @@ func (c *codesView) newSettingsForm() *settingsForm {
 	f.Theme.OnChanged = func(s string) {
 		u.set.theme = s
 		p.SetString(prefTheme, s)
-		applyTheme(fyne.CurrentApp(), s)
+		u.applyTheme()
 	}
 	f.Clock = widget.NewCheck("Check the clock against a time server", nil)
 	f.Clock.SetChecked(u.set.clock)
