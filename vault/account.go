@@ -1,17 +1,16 @@
 package vault
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"hash"
 	"strings"
 	"time"
+
+	"github.com/wardauth/ward/vault/otp"
 )
 
 // Type is the kind of one-time password an account produces.
@@ -39,9 +38,6 @@ const (
 	MaxPeriod  = 365 * 24 * 60 * 60 // a year; longer is surely a mistake
 	SteamChars = 5
 )
-
-// steamAlphabet is the 26 characters Steam Guard codes are made of.
-const steamAlphabet = "23456789BCDFGHJKMNPQRTVWXY"
 
 // Account is one entry of the vault: what is needed to make its codes, and what
 // the user organised it with.
@@ -168,33 +164,25 @@ func (a *Account) counterAt(now time.Time) (uint64, error) {
 	if now.Unix() < 0 {
 		return 0, invalidf("time %s is before 1970", now.UTC().Format(time.RFC3339))
 	}
-	return uint64(now.Unix()) / uint64(a.Period), nil
+	return uint64(otp.TimeStep(now, int64(a.Period))), nil
 }
 
-// CodeAt returns the code for counter c (RFC 4226 dynamic truncation), as decimal
-// digits or, for Steam, characters of the Steam alphabet. The account must be valid.
+// CodeAt returns the code for counter c (RFC 4226 dynamic truncation, package otp),
+// as decimal digits or, for Steam, characters of the Steam alphabet. The account
+// must be valid.
 func (a *Account) CodeAt(c uint64) string {
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], c)
-	m := hmac.New(hashFunc(a.Algorithm), a.Secret)
-	m.Write(msg[:])
-	sum := m.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	v := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
-
+	v := otp.New(hashFunc(a.Algorithm), a.Secret).Value(c)
+	var buf [MaxDigits]byte
 	if a.Type == Steam {
-		out := make([]byte, SteamChars)
-		for i := range out {
-			out[i] = steamAlphabet[v%uint32(len(steamAlphabet))]
-			v /= uint32(len(steamAlphabet))
-		}
-		return string(out)
+		otp.Steam(buf[:SteamChars], v)
+		return string(buf[:SteamChars])
 	}
-	mod := uint64(1)
-	for range a.Digits {
-		mod *= 10
+	out := buf[:]
+	if a.Digits < len(buf) {
+		out = buf[:max(a.Digits, 0)]
 	}
-	return fmt.Sprintf("%0*d", a.Digits, uint64(v)%mod)
+	otp.Decimal(out, v)
+	return string(out)
 }
 
 func hashFunc(alg Algorithm) func() hash.Hash {

@@ -6,11 +6,11 @@
 package auth
 
 import (
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/subtle"
-	"encoding/binary"
 	"time"
+
+	"github.com/wardauth/ward/vault/otp"
 )
 
 // Period and Digits are what the server enrolls: what every authenticator supports.
@@ -23,14 +23,15 @@ const (
 const MaxSkew = 3
 
 // Step returns the TOTP time step of t.
-func Step(t time.Time) int64 { return t.Unix() / Period }
+func Step(t time.Time) int64 { return otp.TimeStep(t, Period) }
 
 // Verify checks a code against secret at now, accepting the steps from skew before
 // to skew after the current one, but only steps after lastStep: once a step was
 // used, it and every earlier one are refused (replay). It returns the step matched.
 // The comparison is constant-time and every candidate step is computed, so timing
-// tells nothing about which step matched. (One HMAC serves every step, and nothing
-// is allocated per step: this is the hot path of POST /api/v1/verify.)
+// tells nothing about which step matched. The codes are the vault's, from one
+// generator (package otp): one HMAC serves every step, and nothing is allocated per
+// step (this is the hot path of POST /api/v1/verify).
 func Verify(secret []byte, code string, now time.Time, skew int, lastStep int64) (step int64, ok bool) {
 	var typed [Digits]byte
 	n := 0
@@ -47,26 +48,14 @@ func Verify(secret []byte, code string, now time.Time, skew int, lastStep int64)
 	if n != Digits || skew < 0 || skew > MaxSkew {
 		return 0, false
 	}
-	mac := hmac.New(sha1.New, secret)
-	var sum [sha1.Size]byte
-	var counter [8]byte
+	g := otp.New(sha1.New, secret)
 	var want [Digits]byte
 	cur := Step(now)
 	for s := cur - int64(skew); s <= cur+int64(skew); s++ {
 		if s < 0 {
 			continue
 		}
-		mac.Reset()
-		binary.BigEndian.PutUint64(counter[:], uint64(s))
-		mac.Write(counter[:])
-		h := mac.Sum(sum[:0])
-		// RFC 4226 section 5.3: dynamic truncation, then the last Digits decimal digits.
-		off := h[len(h)-1] & 0x0f
-		v := binary.BigEndian.Uint32(h[off:off+4]) & 0x7fffffff
-		for i := Digits - 1; i >= 0; i-- {
-			want[i] = byte('0' + v%10)
-			v /= 10
-		}
+		otp.Decimal(want[:], g.Value(uint64(s)))
 		match := subtle.ConstantTimeCompare(want[:], typed[:]) == 1
 		if match && s > lastStep && !ok {
 			step, ok = s, true
