@@ -171,7 +171,7 @@ func (a *Account) counterAt(now time.Time) (uint64, error) {
 // as decimal digits or, for Steam, characters of the Steam alphabet. The account
 // must be valid.
 func (a *Account) CodeAt(c uint64) string {
-	v := otp.New(hashFunc(a.Algorithm), a.Secret).Value(c)
+	v := otp.Value(hashFunc(a.Algorithm), a.Secret, c)
 	var buf [MaxDigits]byte
 	if a.Type == Steam {
 		otp.Steam(buf[:SteamChars], v)

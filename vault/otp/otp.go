@@ -4,9 +4,9 @@
 // accounts make their codes with it, and the enrollment server checks codes with it
 // (server/auth), so the RFC vectors and the cross-checks test one implementation.
 //
-// A Generator keeps its HMAC and its buffers: after New, a value costs no allocation,
-// which the server's check of several steps relies on. It is not safe for concurrent
-// use.
+// Value makes one code (the vault's accounts); a Generator keeps one key's HMAC and
+// buffers for many, and after New a value costs no allocation, which the server's
+// check of several steps relies on. A Generator is not safe for concurrent use.
 package otp
 
 import (
@@ -20,7 +20,20 @@ import (
 // SteamAlphabet is the 26 characters Steam Guard codes are made of.
 const SteamAlphabet = "23456789BCDFGHJKMNPQRTVWXY"
 
-// Generator makes the values of one key.
+// Value returns the RFC 4226 value of counter for key under the hash h (sha1.New,
+// sha256.New or sha512.New): HMAC(key, counter as 8 bytes big-endian), dynamic
+// truncation (section 5.3), the top bit cleared. For one code; a Generator makes
+// many.
+func Value(h func() hash.Hash, key []byte, counter uint64) uint32 {
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], counter)
+	mac := hmac.New(h, key)
+	mac.Write(msg[:])
+	return truncate(mac.Sum(nil))
+}
+
+// Generator makes the values of one key for many counters: what Value makes, with
+// one HMAC kept keyed between them.
 type Generator struct {
 	mac  hash.Hash
 	used bool // the HMAC holds a message: reset it first
@@ -28,26 +41,30 @@ type Generator struct {
 	sum  [sha512.Size]byte // the largest HMAC Ward uses
 }
 
-// New returns a generator for key under the hash h (sha1.New, sha256.New or
-// sha512.New).
+// New returns a generator for key under the hash h.
 func New(h func() hash.Hash, key []byte) *Generator {
-	return &Generator{mac: hmac.New(h, key)}
+	g := &Generator{mac: hmac.New(h, key)}
+	// An HMAC's first Reset saves its keyed inner and outer states; every Sum and
+	// Reset after restores them instead of hashing the padded key again.
+	g.mac.Reset()
+	return g
 }
 
-// Value returns the RFC 4226 value of counter: HMAC(key, counter as 8 bytes
-// big-endian), dynamic truncation (section 5.3), the top bit cleared.
+// Value returns the value of counter, as the package's Value does.
 func (g *Generator) Value(counter uint64) uint32 {
 	binary.BigEndian.PutUint64(g.msg[:], counter)
 	if g.used {
-		// The first Reset of an HMAC saves its keyed state (two allocations), so a
-		// one-code generator skips it.
 		g.mac.Reset()
 	}
 	g.used = true
 	g.mac.Write(g.msg[:])
-	h := g.mac.Sum(g.sum[:0])
-	off := h[len(h)-1] & 0x0f
-	return binary.BigEndian.Uint32(h[off:off+4]) & 0x7fffffff
+	return truncate(g.mac.Sum(g.sum[:0]))
+}
+
+// truncate is RFC 4226's dynamic truncation of an HMAC.
+func truncate(sum []byte) uint32 {
+	off := sum[len(sum)-1] & 0x0f
+	return binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
 }
 
 // Decimal writes the last len(dst) decimal digits of v into dst, with leading

@@ -3,6 +3,8 @@ package otp
 import (
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
+	"hash"
 	"testing"
 	"time"
 )
@@ -70,6 +72,19 @@ func TestValueAllocatesNothing(t *testing.T) {
 		n := testing.AllocsPerRun(100, func() { Decimal(b[:], g.Value(12345)) })
 		if n != 0 {
 			t.Errorf("%s: %v allocations per value", name, n)
+		}
+	}
+}
+
+// A generator's values are the one-code Value's, for every hash, counter after counter.
+func TestGeneratorIsValue(t *testing.T) {
+	for _, h := range []func() hash.Hash{sha1.New, sha256.New, sha512.New} {
+		key := []byte("a key of some length for every hash")
+		g := New(h, key)
+		for c := uint64(0); c < 200; c += 3 {
+			if got, want := g.Value(c), Value(h, key, c); got != want {
+				t.Fatalf("counter %d: generator %d, Value %d", c, got, want)
+			}
 		}
 	}
 }
