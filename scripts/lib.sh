@@ -34,11 +34,53 @@ TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oatht
   # and the GTK backend for the Access interface the portal requires
   sway swaybg grim pipewire pipewire-bin xdg-desktop-portal xdg-desktop-portal-wlr xdg-desktop-portal-gtk
   # the web pages in a real browser
-  chromium)
+  chromium
+  # the server's second database, a throwaway cluster started by the tests
+  postgresql)
 
 # The benchmarks: zbarimg, the peer the QR decoder is measured against.
 BENCH_PACKAGES=(zbar-tools curl sqlite3)
 
 check_go() {
   command -v go >/dev/null || { echo "Go is not installed: get Go 1.26 or newer first" >&2; exit 1; }
+}
+
+# start_postgres starts a throwaway PostgreSQL cluster for the tests and benchmarks:
+# initdb into a temporary folder (as the postgres user when we are root, since
+# PostgreSQL refuses to run as root), trust on loopback only, a free port, no
+# fsync unless "durable" is given; it exports WARD_TEST_POSTGRES, a URL of the
+# cluster's postgres database. stop_postgres stops it and removes the folder.
+start_postgres() {
+  local bin run=() port fsync=off
+  [ "${1:-}" = durable ] && fsync=on
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  PG_DIR=$(mktemp -d)
+  chmod 755 "$PG_DIR"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$PG_DIR"
+    run=(runuser -u postgres --)
+  fi
+  "${run[@]}" "$bin/initdb" -D "$PG_DIR/data" -A trust -U ward -E UTF8 --no-sync >"$PG_DIR/initdb.log" 2>&1 ||
+    { cat "$PG_DIR/initdb.log" >&2; return 1; }
+  for _ in $(seq 1 20); do
+    port=$((20000 + RANDOM % 20000))
+    if "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 30 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$PG_DIR -c fsync=$fsync -c max_connections=300" \
+      start >/dev/null 2>&1; then
+      PG_BIN=$bin PG_RUN="${run[*]}"
+      export WARD_TEST_POSTGRES="postgres://ward@127.0.0.1:$port/postgres?sslmode=disable"
+      echo "PostgreSQL on 127.0.0.1:$port ($PG_DIR)" >&2
+      return 0
+    fi
+  done
+  echo "PostgreSQL did not start; its log:" >&2
+  cat "$PG_DIR/server.log" >&2
+  return 1
+}
+
+stop_postgres() {
+  [ -n "${PG_DIR:-}" ] || return 0
+  $PG_RUN "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+  PG_DIR=
 }

@@ -2,8 +2,10 @@
 # The test run proper, inside session.sh (see test.sh).
 set -euo pipefail
 export WARD_TEST_ALL=1   # integration tests fail, not skip, when a real part is missing
+. scripts/lib.sh
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; stop_postgres' EXIT
+start_postgres           # exports WARD_TEST_POSTGRES: the server's tests run on both engines
 
 go vet ./...
 status=0

@@ -20,7 +20,21 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wardauth/ward/server/auth"
+	"github.com/wardauth/ward/server/service"
+	"github.com/wardauth/ward/server/store"
+	"github.com/wardauth/ward/server/store/postgres"
+	"github.com/wardauth/ward/server/store/sqlite"
+	"github.com/wardauth/ward/server/web"
 )
+
+// openStore opens the database --db names: a postgres:// or postgresql:// URL, or
+// the path of a SQLite file.
+func openStore(ctx context.Context, db string) (store.Store, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return postgres.Open(ctx, db)
+	}
+	return sqlite.Open(db)
+}
 
 // IO is what a command reads and writes.
 type IO struct {
@@ -81,8 +95,8 @@ func defaultDataDir(getenv func(string) string) string {
 	return filepath.Join(base, "ward", "server")
 }
 
-// open opens the data folder: the database and the key file.
-func (o *options) open(log *slog.Logger) (*Server, *Store, error) {
+// open opens the data folder: the database (or the one --db names) and the key file.
+func (o *options) open(log *slog.Logger) (*service.Server, store.Store, error) {
 	if o.skew < 0 || o.skew > auth.MaxSkew {
 		return nil, nil, fmt.Errorf("--skew %d: give 0 to %d steps", o.skew, auth.MaxSkew)
 	}
@@ -95,22 +109,6 @@ func (o *options) open(log *slog.Logger) (*Server, *Store, error) {
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("the data folder: %w", err)
 	}
-	db := o.db
-	if db == "" {
-		db = filepath.Join(o.data, "ward.db")
-	}
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return nil, nil, errors.New("PostgreSQL comes with the team issue; use a SQLite path for --db")
-	}
-	store, err := OpenSQLite(db)
-	if err != nil {
-		return nil, nil, err
-	}
-	keys, err := LoadKeys(filepath.Join(o.data, "server.key"))
-	if err != nil {
-		store.Close()
-		return nil, nil, err
-	}
 	var proxies []*net.IPNet
 	for _, p := range strings.FieldsFunc(o.proxies, func(r rune) bool { return r == ',' || r == ' ' }) {
 		if !strings.Contains(p, "/") {
@@ -122,20 +120,32 @@ func (o *options) open(log *slog.Logger) (*Server, *Store, error) {
 		}
 		_, n, err := net.ParseCIDR(p)
 		if err != nil {
-			store.Close()
 			return nil, nil, fmt.Errorf("--trusted-proxies: %q is no address or CIDR range", p)
 		}
 		proxies = append(proxies, n)
 	}
-	srv, err := New(Config{Issuer: o.issuer, Skew: o.skew, BackupCodes: o.backupCodes,
-		RememberDays: o.rememberDays, TrustedProxies: proxies, AuditDays: o.auditDays,
-		Policy:        auth.Policy{MaxAttempts: o.maxAttempts, Lockout: o.lockout},
-		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log}, store, keys)
+	db := o.db
+	if db == "" {
+		db = filepath.Join(o.data, "ward.db")
+	}
+	st, err := openStore(context.Background(), db)
 	if err != nil {
-		store.Close()
 		return nil, nil, err
 	}
-	return srv, store, nil
+	keys, err := service.LoadKeys(filepath.Join(o.data, "server.key"))
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	srv, err := service.New(service.Config{Issuer: o.issuer, Skew: o.skew, BackupCodes: o.backupCodes,
+		RememberDays: o.rememberDays, TrustedProxies: proxies, AuditDays: o.auditDays,
+		Policy:        auth.Policy{MaxAttempts: o.maxAttempts, Lockout: o.lockout},
+		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log}, st, keys)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return srv, st, nil
 }
 
 // Command runs `serve` or `admin ...` with args; it returns the exit status and
@@ -178,16 +188,16 @@ func serve(ctx context.Context, args []string, std IO) error {
 		return fmt.Errorf("--log-level %q: give debug, info, warn or error", o.logLevel)
 	}
 	log := slog.New(slog.NewTextHandler(std.Stderr, &slog.HandlerOptions{Level: level}))
-	srv, store, err := o.open(log)
+	srv, st, err := o.open(log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer st.Close()
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.addr, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+	hs := &http.Server{Handler: web.New(srv).Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	log.Info("serving", "addr", ln.Addr().String(), "data", o.data)
 	done := make(chan error, 1)
@@ -237,11 +247,11 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		}
 		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
-	srv, store, err := o.open(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, st, err := o.open(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer st.Close()
 	name := ""
 	if len(pos) == 1 {
 		name = pos[0]
@@ -260,13 +270,13 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		}
 		fmt.Fprintf(std.Stdout, "added user %s\n", name)
 	case "users":
-		users, err := store.Users(ctx)
+		users, err := st.Users(ctx)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
 			if users == nil {
-				users = []UserSummary{}
+				users = []store.UserSummary{}
 			}
 			return json.NewEncoder(std.Stdout).Encode(users)
 		}
@@ -292,7 +302,7 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		fmt.Fprintf(std.Stdout, "%s\n", token)
 		fmt.Fprintf(std.Stderr, "ward: this token is shown once; Ward keeps only its hash\n")
 	case "tokens":
-		tokens, err := store.Tokens(ctx)
+		tokens, err := st.Tokens(ctx)
 		if err != nil {
 			return err
 		}

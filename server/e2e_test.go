@@ -18,7 +18,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wardauth/ward/server/store/sqlite"
+	"github.com/wardauth/ward/vault"
 )
+
+// codeNow is the TOTP code of a base32 secret at t.
+func codeNow(secret string, t time.Time) string {
+	sec, _ := vault.ParseSecret(secret)
+	a := vault.Account{Type: vault.TOTP, Secret: sec, Algorithm: vault.SHA1, Digits: 6, Period: 30}
+	c, _ := a.Code(t)
+	return c
+}
 
 // TestServerBinary builds the pure-Go server (CGO_ENABLED=0), adds a user with the
 // admin command, serves on loopback (sweeping an old audit event at start), signs in and enrolls over HTTP, and stops on
@@ -49,7 +60,7 @@ func TestServerBinary(t *testing.T) {
 
 	// An audit event from 400 days ago: the server's sweep at start removes it
 	// (--audit-days 365 by default).
-	st, err := OpenSQLite(filepath.Join(data, "ward.db"))
+	st, err := sqlite.Open(filepath.Join(data, "ward.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,25 +1,33 @@
-package server
+// Package web is the enrollment server's HTTP front: the JSON API (api.go) and
+// the pages (pages.go), two thin front ends over the rules of package service,
+// and what every request goes through first (this file): the body cap, the
+// security headers, the client's address and cookies, and how a refusal is
+// answered.
+package web
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"image/png"
 	"mime"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/wardauth/ward/server/service"
 )
 
-// The JSON API: a thin front end over the rules of service.go. What every request
-// goes through (the body cap, the security headers, the client's address and
-// cookies) is here too, shared with the pages.
+// Server is the HTTP front of one service.
+type Server struct {
+	svc     *service.Server
+	cfg     service.Config
+	xffOnce sync.Once // the log says once that X-Forwarded-For came from an untrusted peer
+}
+
+// New returns the HTTP front of svc.
+func New(svc *service.Server) *Server { return &Server{svc: svc, cfg: svc.Config()} }
 
 // Handler is the HTTP API and the pages, behind cross-origin protection.
 func (s *Server) Handler() http.Handler {
@@ -170,9 +178,9 @@ func cookie(r *http.Request, name string) string {
 	return c.Value
 }
 
-// client is the Client of a request.
-func (s *Server) client(r *http.Request) Client {
-	return Client{Addr: s.clientAddr(r), Session: cookie(r, cookieName), Device: cookie(r, deviceCookie),
+// client is the service.Client of a request.
+func (s *Server) client(r *http.Request) service.Client {
+	return service.Client{Addr: s.clientAddr(r), Session: cookie(r, cookieName), Device: cookie(r, deviceCookie),
 		Known: cookie(r, knownCookie), Route: r.URL.Path}
 }
 
@@ -182,7 +190,7 @@ func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value s
 }
 
 // grant sets the cookies a step gave the client.
-func (s *Server) grant(w http.ResponseWriter, r *http.Request, g Grant) {
+func (s *Server) grant(w http.ResponseWriter, r *http.Request, g service.Grant) {
 	if g.Session != "" {
 		s.setCookie(w, r, cookieName, g.Session, s.cfg.Session)
 	}
@@ -190,7 +198,7 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request, g Grant) {
 		s.setCookie(w, r, deviceCookie, g.Device, time.Duration(s.cfg.RememberDays)*24*time.Hour)
 	}
 	if g.Known != "" {
-		s.setCookie(w, r, knownCookie, g.Known, knownLife)
+		s.setCookie(w, r, knownCookie, g.Known, service.KnownLife)
 	}
 }
 
@@ -198,10 +206,10 @@ func clearSession(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Path: "/", MaxAge: -1})
 }
 
-// refusal is err as the client sees it: a Refusal as it is, anything else the
+// refusal is err as the client sees it: a service.Refusal as it is, anything else the
 // server's fault, logged.
-func (s *Server) refusal(w http.ResponseWriter, err error) *Refusal {
-	var ref *Refusal
+func (s *Server) refusal(w http.ResponseWriter, err error) *service.Refusal {
+	var ref *service.Refusal
 	if errors.As(err, &ref) {
 		if ref.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(ref.RetryAfter.Seconds())+1))
@@ -212,7 +220,7 @@ func (s *Server) refusal(w http.ResponseWriter, err error) *Refusal {
 		return ref
 	}
 	s.cfg.Log.Error("request failed", "err", err)
-	return &Refusal{Status: http.StatusInternalServerError, Msg: "Something went wrong on the server; try again."}
+	return &service.Refusal{Status: http.StatusInternalServerError, Msg: "Something went wrong on the server; try again."}
 }
 
 // answer writes err for the API.
@@ -221,194 +229,3 @@ func (s *Server) answer(w http.ResponseWriter, err error) {
 	fail(w, ref.Status, ref.Msg)
 }
 
-type codeReq struct {
-	Code     string `json:"code"`
-	Remember bool   `json:"remember"`
-}
-
-func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
-	var req struct{ Username, Password string }
-	if !readJSON(w, r, &req) {
-		return
-	}
-	g, err := s.Login(r.Context(), s.client(r), req.Username, req.Password)
-	if err != nil {
-		s.answer(w, err)
-		return
-	}
-	s.grant(w, r, g)
-	writeJSON(w, http.StatusOK, map[string]string{"next": g.Next})
-}
-
-func (s *Server) apiLoginCode(w http.ResponseWriter, r *http.Request) {
-	var req codeReq
-	if !readJSON(w, r, &req) {
-		return
-	}
-	g, err := s.LoginCode(r.Context(), s.client(r), req.Code, req.Remember)
-	if err != nil {
-		s.answer(w, err)
-		return
-	}
-	s.grant(w, r, g)
-	writeJSON(w, http.StatusOK, map[string]string{"next": g.Next})
-}
-
-func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
-	a, err := s.Me(r.Context(), s.client(r))
-	if err != nil {
-		s.answer(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"username": a.User.Name, "admin": a.User.Admin,
-		"mfa_enabled": a.User.MFA, "backup_codes_left": a.CodesLeft})
-}
-
-// writeEnrollment answers a new key: as text, as a link and as a QR code.
-func (s *Server) writeEnrollment(w http.ResponseWriter, e Enrollment, err error) {
-	if err != nil {
-		s.answer(w, err)
-		return
-	}
-	qr, err := e.QR()
-	if err != nil {
-		s.answer(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"secret": e.Secret.Base32(), "otpauth": e.URI,
-		"qr_png": base64.StdEncoding.EncodeToString(qr)})
-}
-
-func (s *Server) apiEnroll(w http.ResponseWriter, r *http.Request) {
-	e, err := s.Enroll(r.Context(), s.client(r))
-	s.writeEnrollment(w, e, err)
-}
-
-func (s *Server) apiMove(w http.ResponseWriter, r *http.Request) {
-	var req codeReq
-	if !readJSON(w, r, &req) {
-		return
-	}
-	e, err := s.StartMove(r.Context(), s.client(r), req.Code)
-	s.writeEnrollment(w, e, err)
-}
-
-// writeCodes answers a confirmed enrollment or move: the backup codes, and the
-// session's new token.
-func (s *Server) writeCodes(w http.ResponseWriter, r *http.Request, codes []string, g Grant, err error) {
-	if err != nil {
-		s.answer(w, err)
-		return
-	}
-	s.grant(w, r, g)
-	writeJSON(w, http.StatusOK, map[string][]string{"backup_codes": codes})
-}
-
-func (s *Server) apiEnrollConfirm(w http.ResponseWriter, r *http.Request) {
-	var req codeReq
-	if !readJSON(w, r, &req) {
-		return
-	}
-	codes, g, err := s.ConfirmEnroll(r.Context(), s.client(r), req.Code)
-	s.writeCodes(w, r, codes, g, err)
-}
-
-func (s *Server) apiMoveConfirm(w http.ResponseWriter, r *http.Request) {
-	var req codeReq
-	if !readJSON(w, r, &req) {
-		return
-	}
-	codes, g, err := s.ConfirmMove(r.Context(), s.client(r), req.Code)
-	s.writeCodes(w, r, codes, g, err)
-}
-
-func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
-	if err := s.Logout(r.Context(), s.client(r)); err != nil {
-		s.answer(w, err)
-		return
-	}
-	clearSession(w)
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) apiRegenerate(w http.ResponseWriter, r *http.Request) {
-	var req codeReq
-	if !readJSON(w, r, &req) {
-		return
-	}
-	codes, err := s.RegenerateCodes(r.Context(), s.client(r), req.Code)
-	if err != nil {
-		s.answer(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string][]string{"backup_codes": codes})
-}
-
-func (s *Server) apiDisable(w http.ResponseWriter, r *http.Request) {
-	var req codeReq
-	if !readJSON(w, r, &req) {
-		return
-	}
-	if err := s.DisableMFA(r.Context(), s.client(r), req.Code); err != nil {
-		s.answer(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) apiPassword(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Current string `json:"current"`
-		New     string `json:"new"`
-	}
-	if !readJSON(w, r, &req) {
-		return
-	}
-	if err := s.ChangePassword(r.Context(), s.client(r), req.Current, req.New); err != nil {
-		s.answer(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// The answers of verify, as writeJSON would write them.
-var (
-	validTrue  = []byte(`{"valid":true}` + "\n")
-	validFalse = []byte(`{"valid":false}` + "\n")
-)
-
-// apiVerify lets an application (with its token) check a user's code.
-func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) {
-	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !found {
-		s.answer(w, errNoToken)
-		return
-	}
-	var req struct{ Username, Code string }
-	if !readJSON(w, r, &req) {
-		return
-	}
-	valid, err := s.Verify(r.Context(), Client{Addr: s.clientAddr(r)}, token, req.Username, req.Code)
-	if err != nil {
-		s.answer(w, err)
-		return
-	}
-	w.Header()["Content-Type"] = jsonType
-	if valid {
-		w.Write(validTrue)
-	} else {
-		w.Write(validFalse)
-	}
-}
-
-// qrPNG renders a link as a QR code PNG, made here: no outside service sees it.
-func qrPNG(text string) ([]byte, error) {
-	hints := map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_MARGIN: 4, gozxing.EncodeHintType_ERROR_CORRECTION: "M"}
-	m, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, 264, 264, hints)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	err = png.Encode(&b, m)
-	return b.Bytes(), err
-}

@@ -1,4 +1,19 @@
-package server
+// Package sqlite is the enrollment server's embedded store: store.Store on SQLite
+// (modernc.org/sqlite, pure Go) in WAL mode.
+//
+// Reads run in parallel on a small pool. Every write goes through one goroutine
+// that owns the one writing connection and commits the writes queued at the
+// moment together: each caller waits until its own write is committed (or
+// failed; a write that fails is retried alone, so its failure is its own), but a
+// burst of concurrent writes (failed attempts under a brute-force run, their audit
+// events) shares a handful of commits instead of queueing for one each. The
+// writer talks to the driver directly, with statements prepared once: what
+// database/sql adds per statement (a goroutine per query inside a transaction,
+// wrappers, locks) cost more than SQLite's own work on this path. Audit events join
+// the next commit without their caller waiting; Close writes what is queued.
+// Verify, the hot path, is one such write, with the tokens and users it reads
+// kept by the writer between writes (see wtx).
+package sqlite
 
 import (
 	"bytes"
@@ -18,23 +33,11 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // pure Go SQLite
+
+	"github.com/wardauth/ward/server/store"
 )
 
-// ErrNoUser: no user of that name or ID.
-var ErrNoUser = errors.New("no such user")
-
-// Store is the server's database: SQLite here (PostgreSQL joins with the team
-// issue). Every check that must hold under concurrency is one conditional UPDATE, so
-// two requests can never both pass it: the replay check, the attempt budget, a
-// backup code's single use.
-//
-// Writes go through one goroutine that owns the one writing connection and commits
-// them in groups: each caller waits until its own write is committed (or failed),
-// but a burst of concurrent writes (failed attempts under a brute-force run, their
-// audit events) shares a handful of commits instead of queueing for one each. The
-// writer talks to the SQLite driver directly, with statements prepared once: what
-// database/sql adds per statement (a goroutine per query inside a transaction,
-// wrappers, locks) cost more than SQLite's own work on this path.
+// Store is store.Store on SQLite.
 type Store struct {
 	db     *sql.DB  // reads, in parallel (WAL)
 	w      *sql.DB  // the writer's connection (one)
@@ -46,12 +49,7 @@ type Store struct {
 
 	closeOnce sync.Once
 
-	// Refused requests, counted until their minute is written as one row each
-	// (AuditRefused).
-	refMu     sync.Mutex
-	refusals  map[refusalKey]int64
-	stopFlush chan struct{}
-	flushed   chan struct{}
+	refusals *store.Refusals
 }
 
 // writeOp is one caller's write: f runs inside a group's transaction; done gets its
@@ -83,7 +81,7 @@ type wtx struct {
 	// committed since (PRAGMA data_version, read once the write lock is held, so
 	// nothing can change under it).
 	tokens  map[string]string
-	users   map[string]*User
+	users   map[string]*store.User
 	version int64
 }
 
@@ -103,26 +101,14 @@ const linger = 200 * time.Microsecond
 // errClosed: a write after Close.
 var errClosed = errors.New("the database is closed")
 
-// User is a row of the users table.
-type User struct {
-	ID           int64
-	Name         string
-	Email        string
-	PasswordHash string
-	Admin        bool
-	MFA          bool   // enrolled and confirmed
-	SecretEnc    []byte // the TOTP secret, encrypted with the server key
-	LastStep     int64
-}
+//go:embed migrations/*.sql
+var migrations embed.FS
 
-//go:embed migrations/sqlite/*.sql
-var sqliteMigrations embed.FS
-
-// OpenSQLite opens (creating if needed) the SQLite database at path, in WAL mode with
+// Open opens (creating if needed) the SQLite database at path, in WAL mode with
 // a busy timeout, so another process's writes (ward admin) are waited for, and
 // brings its schema up to date. The file is made (or put back) readable by its
 // owner only; SQLite gives its WAL and shared-memory files the same mode.
-func OpenSQLite(path string) (*Store, error) {
+func Open(path string) (*Store, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening the database: %w", err)
@@ -163,26 +149,27 @@ func OpenSQLite(path string) (*Store, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
-	s := &Store{db: db, w: w, ops: make(chan *writeOp, 4096), done: make(chan struct{}),
-		refusals: map[refusalKey]int64{}, stopFlush: make(chan struct{}), flushed: make(chan struct{})}
+	s := &Store{db: db, w: w, ops: make(chan *writeOp, 4096), done: make(chan struct{})}
+	s.refusals = store.NewRefusals(func(r store.AuditRow) error {
+		return s.auditRow(r.At.Unix(), r.UserID, r.Event, r.Addr, r.Detail, r.Count)
+	})
 	go s.writer()
-	go s.flushRefusalsEvery(refusalFlush)
 	return s, nil
 }
 
 // SchemaVersion is the schema version this Ward writes: the number of the last
 // file in migrations/.
 func SchemaVersion() int {
-	names, _ := fs.Glob(sqliteMigrations, "migrations/sqlite/*.sql")
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
 	return len(names)
 }
 
-// migrate applies the numbered files of migrations/sqlite that the database has
+// migrate applies the numbered files of migrations/ that the database has
 // not had yet, each in its own transaction with its number recorded in
 // schema_migrations; two processes opening one database at once apply each once
 // (the write lock is taken first). A database newer than this Ward is refused.
 func migrate(db *sql.DB) error {
-	names, err := fs.Glob(sqliteMigrations, "migrations/sqlite/*.sql")
+	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
@@ -222,7 +209,7 @@ func migrateOne(ctx context.Context, conn *sql.Conn, names []string) (done bool,
 	if version == len(names) {
 		return true, nil
 	}
-	q, err := fs.ReadFile(sqliteMigrations, names[version])
+	q, err := fs.ReadFile(migrations, names[version])
 	if err != nil {
 		return false, err
 	}
@@ -241,9 +228,7 @@ func migrateOne(ctx context.Context, conn *sql.Conn, names []string) (done bool,
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		close(s.stopFlush)
-		<-s.flushed
-		s.flushRefusals(time.Time{})
+		s.refusals.Close()
 		s.mu.Lock()
 		s.closed = true
 		close(s.ops)
@@ -259,7 +244,7 @@ func (s *Store) Close() error {
 // FlushAudit waits until every audit event queued before it is written, the
 // refusals counted so far included.
 func (s *Store) FlushAudit() {
-	s.flushRefusals(time.Time{})
+	s.refusals.Flush(time.Time{})
 	s.write(context.Background(), func(*wtx) error { return nil })
 }
 
@@ -297,7 +282,7 @@ func (s *Store) queue(ctx context.Context, op *writeOp) error {
 // writer commits the queued writes, in groups, on its own connection.
 func (s *Store) writer() {
 	defer close(s.done)
-	t := &wtx{stmts: map[string]driver.Stmt{}, tokens: map[string]string{}, users: map[string]*User{}}
+	t := &wtx{stmts: map[string]driver.Stmt{}, tokens: map[string]string{}, users: map[string]*store.User{}}
 	conn, err := s.w.Conn(context.Background())
 	if err != nil {
 		t.err = fmt.Errorf("opening the database for writing: %w", err)
@@ -560,7 +545,7 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return st.(*sql.Stmt).QueryRowContext(ctx, args...)
 }
 
-// CreateUser adds a user; ErrExists when the name is taken.
+// CreateUser adds a user; store.ErrExists when the name is taken.
 func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string, admin bool, now time.Time) (int64, error) {
 	var id int64
 	err := s.write(ctx, func(t *wtx) error {
@@ -577,7 +562,7 @@ func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string
 		return err
 	})
 	if err == nil && id == 0 {
-		err = ErrExists
+		err = store.ErrExists
 	}
 	if err != nil {
 		return 0, fmt.Errorf("adding user %s: %w", name, err)
@@ -587,22 +572,22 @@ func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string
 
 const userColumns = `SELECT id, name, email, password_hash, admin, mfa, secret_enc, last_step FROM users`
 
-func scanUser(r *sql.Row) (User, error) {
-	var u User
+func scanUser(r *sql.Row) (store.User, error) {
+	var u store.User
 	err := r.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.MFA, &u.SecretEnc, &u.LastStep)
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, ErrNoUser
+		return u, store.ErrNoUser
 	}
 	return u, err
 }
 
-// UserByName returns a user, or ErrNoUser.
-func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
+// UserByName returns a user, or store.ErrNoUser.
+func (s *Store) UserByName(ctx context.Context, name string) (store.User, error) {
 	return scanUser(s.queryRow(ctx, userColumns+` WHERE name = $1`, name))
 }
 
-// UserByID returns a user, or ErrNoUser.
-func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
+// UserByID returns a user, or store.ErrNoUser.
+func (s *Store) UserByID(ctx context.Context, id int64) (store.User, error) {
 	return scanUser(s.queryRow(ctx, userColumns+` WHERE id = $1`, id))
 }
 
@@ -659,30 +644,6 @@ func (s *Store) ClearAttempts(ctx context.Context, key string) error {
 	return s.exec(ctx, attemptsClear, key)
 }
 
-// VerifyCheck is one application's check of a user's code (POST /api/v1/verify).
-type VerifyCheck struct {
-	TokenMAC, Username string
-	AttemptKey         string // the budget's key: the MAC of Username
-	MaxAttempts        int
-	Lockout            time.Duration
-	Now                time.Time
-	Addr               string // for the audit table
-	// BackupHash, when the code has the shape of a backup code, is its HMAC: the
-	// code is spent if it is one of the user's unused ones. Otherwise TOTP tells
-	// whether the code is good for the user, and for which step; pure computation,
-	// it runs inside the write.
-	BackupHash string
-	TOTP       func(u User) (step int64, ok bool, err error)
-}
-
-// VerifyResult is what the check found.
-type VerifyResult struct {
-	App    string        // the application token's name; "" when unknown, and nothing else was done
-	User   User          // ID 0: no such user, or not enrolled (an attempt is spent all the same)
-	Locked time.Duration // > 0: the budget is spent for this long; nothing else was done or audited
-	Valid  bool
-}
-
 // Verify is the hot path of applications checking codes, all of it one write
 // shared with the writes of the moment: the token and the user (from the writer's
 // cache, or one SELECT each), one attempt of the budget spent (for a name that
@@ -690,8 +651,8 @@ type VerifyResult struct {
 // checked (a TOTP step used once, or a backup code spent), the failures cleared on
 // success, and the audit event of a real user, atomically. A refusal (Locked) is
 // audited by the caller, in aggregate.
-func (s *Store) Verify(ctx context.Context, c VerifyCheck) (VerifyResult, error) {
-	var v VerifyResult
+func (s *Store) Verify(ctx context.Context, c store.VerifyCheck) (store.VerifyResult, error) {
+	var v store.VerifyResult
 	err := s.await(ctx, &writeOp{keepsCache: true, f: func(t *wtx) error {
 		var err error
 		v, err = t.verify(c)
@@ -700,7 +661,7 @@ func (s *Store) Verify(ctx context.Context, c VerifyCheck) (VerifyResult, error)
 	return v, err
 }
 
-func (t *wtx) verify(c VerifyCheck) (v VerifyResult, err error) {
+func (t *wtx) verify(c store.VerifyCheck) (v store.VerifyResult, err error) {
 	if v.App, err = t.token(c.TokenMAC); v.App == "" || err != nil {
 		return v, err
 	}
@@ -708,10 +669,12 @@ func (t *wtx) verify(c VerifyCheck) (v VerifyResult, err error) {
 	if err != nil {
 		return v, err
 	}
+	if u != nil {
+		v.User = *u
+	}
 	if v.Locked, err = t.spend(c.AttemptKey, c.MaxAttempts, c.Lockout, c.Now); v.Locked > 0 || err != nil || u == nil {
 		return v, err
 	}
-	v.User = *u
 	var n, step int64
 	var totp bool
 	if c.BackupHash != "" {
@@ -755,11 +718,11 @@ func (t *wtx) token(mac string) (string, error) {
 }
 
 // user is the enrolled user of this name, nil if none.
-func (t *wtx) user(name string) (*User, error) {
+func (t *wtx) user(name string) (*store.User, error) {
 	if u := t.users[name]; u != nil {
 		return u, nil
 	}
-	u := &User{}
+	u := &store.User{}
 	err := t.queryRow(`SELECT id, name, mfa, secret_enc, last_step FROM users WHERE name = $1`,
 		[]any{&u.ID, &u.Name, &u.MFA, &u.SecretEnc, &u.LastStep}, name)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !u.MFA {
@@ -844,24 +807,12 @@ func (s *Store) Pending(ctx context.Context, userID int64, session string, now t
 	return enc, nil
 }
 
-// Enrolled is a confirmed enrollment: the new secret, the step of the confirming
-// code, the backup codes' hashes, and the session (by its MAC) that replaces
-// every session of the user.
-type Enrolled struct {
-	UserID     int64
-	SecretEnc  []byte
-	Step       int64
-	CodeHashes []string
-	Session    string
-	Expires    time.Time
-}
-
 // ConfirmEnrollment makes the pending secret the user's, in one transaction: only
 // if it is still the pending one and the two-factor state is still wasMFA (off for
 // a first enrollment, on for a move to a new phone), else it changes nothing and
 // returns false. The old backup codes die with every session and remembered
 // device of the user; e.Session is the one session left.
-func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e Enrolled) (bool, error) {
+func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e store.Enrolled) (bool, error) {
 	var ok bool
 	err := s.write(ctx, func(t *wtx) error {
 		n, err := t.affected(`UPDATE users SET mfa = 1, secret_enc = $1, last_step = $2,
@@ -876,7 +827,7 @@ func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e Enrolled) 
 		if err := t.endSessions(e.UserID, ""); err != nil {
 			return err
 		}
-		_, err = t.exec(`INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, 1, $3)`,
+		_, err = t.exec(`INSERT INTO sessions (hash, user_id, complete, expires) VALUES ($1, $2, 1, $3)`,
 			e.Session, e.UserID, e.Expires.Unix())
 		return err
 	})
@@ -944,74 +895,9 @@ func (s *Store) auditRow(at, userID int64, event, addr, detail string, count int
 	}})
 }
 
-// refusalKey is one row of refusals: a minute, an account (0: none), a kind and an
-// address.
-type refusalKey struct {
-	minute              int64
-	userID              int64
-	event, addr, detail string
-}
-
-// refusalFlush is how often the minutes that have ended are written.
-const refusalFlush = 10 * time.Second
-
-// maxRefusalKeys bounds the rows counted in memory; beyond, they are written at once.
-const maxRefusalKeys = 10_000
-
-// AuditRefused counts a request refused before anything was evaluated (an account
-// or address over its limit), or a failure for no account: one row per minute,
-// account, kind and address carries how many, so that what a client sends cannot
-// grow the audit table faster than that. The counts are written when their minute
-// has ended (within refusalFlush), at FlushAudit and at Close.
+// AuditRefused counts a refused request in aggregate (store.Refusals).
 func (s *Store) AuditRefused(now time.Time, userID int64, event, addr, detail string) {
-	k := refusalKey{minute: now.Unix() / 60, userID: userID, event: event, addr: addr, detail: detail}
-	s.refMu.Lock()
-	s.refusals[k]++
-	full := len(s.refusals) >= maxRefusalKeys
-	s.refMu.Unlock()
-	if full {
-		s.flushRefusals(time.Time{})
-	}
-}
-
-// flushRefusals queues a row for each count of a minute before until's (every
-// count when until is zero).
-func (s *Store) flushRefusals(until time.Time) {
-	s.refMu.Lock()
-	var rows []refusalKey
-	var counts []int64
-	for k, n := range s.refusals {
-		if until.IsZero() || k.minute < until.Unix()/60 {
-			rows, counts = append(rows, k), append(counts, n)
-			delete(s.refusals, k)
-		}
-	}
-	s.refMu.Unlock()
-	for i, k := range rows {
-		if err := s.auditRow(k.minute*60, k.userID, k.event, k.addr, k.detail, counts[i]); err != nil {
-			slog.Error("refused requests could not be audited", "err", err, "count", counts[i])
-		}
-	}
-}
-
-func (s *Store) flushRefusalsEvery(d time.Duration) {
-	defer close(s.flushed)
-	tick := time.NewTicker(d)
-	defer tick.Stop()
-	for {
-		select {
-		case <-s.stopFlush:
-			return
-		case now := <-tick.C:
-			s.flushRefusals(now)
-		}
-	}
-}
-
-// Session is a signed-in (or half signed-in: password only) browser or client.
-type Session struct {
-	UserID int64
-	Full   bool // password and, if enrolled, a code
+	s.refusals.Add(now, userID, event, addr, detail)
 }
 
 // CreateSession stores a session by the hash of its token; replacing, when given,
@@ -1024,17 +910,17 @@ func (s *Store) CreateSession(ctx context.Context, hash string, userID int64, fu
 				return err
 			}
 		}
-		_, err := t.exec(`INSERT INTO sessions (hash, user_id, full, expires) VALUES ($1, $2, $3, $4)`,
+		_, err := t.exec(`INSERT INTO sessions (hash, user_id, complete, expires) VALUES ($1, $2, $3, $4)`,
 			hash, userID, full, expires.Unix())
 		return err
 	})
 }
 
 // SessionByHash returns an unexpired session.
-func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (Session, bool, error) {
-	var se Session
+func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (store.Session, bool, error) {
+	var se store.Session
 	var expires int64
-	err := s.queryRow(ctx, `SELECT user_id, full, expires FROM sessions WHERE hash = $1`, hash).Scan(&se.UserID, &se.Full, &expires)
+	err := s.queryRow(ctx, `SELECT user_id, complete, expires FROM sessions WHERE hash = $1`, hash).Scan(&se.UserID, &se.Full, &expires)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && now.Unix() >= expires {
 		return se, false, nil
 	}
@@ -1046,9 +932,6 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	return s.exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
 }
 
-// ErrExists: a user or token of that name exists already.
-var ErrExists = errors.New("exists already")
-
 // AddToken stores an application token (by its MAC) under a name.
 func (s *Store) AddToken(ctx context.Context, name, hash string, now time.Time) error {
 	var exists bool
@@ -1059,7 +942,7 @@ func (s *Store) AddToken(ctx context.Context, name, hash string, now time.Time) 
 		return err
 	})
 	if err == nil && exists {
-		err = ErrExists
+		err = store.ErrExists
 	}
 	if err != nil {
 		return fmt.Errorf("adding token %s: %w", name, err)
@@ -1067,22 +950,16 @@ func (s *Store) AddToken(ctx context.Context, name, hash string, now time.Time) 
 	return nil
 }
 
-// Token is an application token as listed: its name and when it was made.
-type Token struct {
-	Name    string    `json:"name"`
-	Created time.Time `json:"created"`
-}
-
 // Tokens lists the application tokens by name.
-func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
+func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT name, created FROM app_tokens ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Token{}
+	out := []store.Token{}
 	for rows.Next() {
-		var tk Token
+		var tk store.Token
 		var created int64
 		if err := rows.Scan(&tk.Name, &created); err != nil {
 			return nil, err
@@ -1093,46 +970,34 @@ func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
 	return out, rows.Err()
 }
 
-// ErrNoToken: no application token of that name.
-var ErrNoToken = errors.New("no such application token")
-
 // RevokeToken deletes an application token: the next verify with it is refused
 // (the writer's cache forgets it with this write, or, from another process, when
 // it sees the database changed).
 func (s *Store) RevokeToken(ctx context.Context, name string) error {
 	ok, err := s.once(ctx, `DELETE FROM app_tokens WHERE name = $1`, name)
 	if err == nil && !ok {
-		err = ErrNoToken
+		err = store.ErrNoToken
 	}
 	return err
 }
 
 // Users lists every user with their enrollment state and codes left.
-func (s *Store) Users(ctx context.Context) ([]UserSummary, error) {
+func (s *Store) Users(ctx context.Context) ([]store.UserSummary, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT u.name, u.email, u.admin, u.mfa,
 		(SELECT COUNT(*) FROM backup_codes b WHERE b.user_id = u.id AND b.used = 0) FROM users u ORDER BY u.name`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []UserSummary
+	var out []store.UserSummary
 	for rows.Next() {
-		var u UserSummary
+		var u store.UserSummary
 		if err := rows.Scan(&u.Name, &u.Email, &u.Admin, &u.MFA, &u.CodesLeft); err != nil {
 			return nil, err
 		}
 		out = append(out, u)
 	}
 	return out, rows.Err()
-}
-
-// UserSummary is a user as the admin listing shows it.
-type UserSummary struct {
-	Name      string `json:"name"`
-	Email     string `json:"email"`
-	Admin     bool   `json:"admin"`
-	MFA       bool   `json:"mfa_enabled"`
-	CodesLeft int    `json:"backup_codes_left"`
 }
 
 // RememberDevice stores a remembered device (by its token's MAC) until expires.
@@ -1159,11 +1024,6 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, hash, keepSession
 	})
 }
 
-// Swept counts what Sweep removed.
-type Swept struct {
-	Sessions, Devices, Pending, Attempts, Audit int64
-}
-
 // auditBatch is how many audit events one write of Sweep deletes: a large backlog
 // goes in many short writes, so sign-ins and verifies queue behind none of them long.
 const auditBatch = 5000
@@ -1172,8 +1032,8 @@ const auditBatch = 5000
 // enrollments (their encrypted secrets with them), attempt budgets untouched for
 // longer than lockout (the next failure would start a new streak anyway), and the
 // audit events from before auditBefore (none when it is zero).
-func (s *Store) Sweep(ctx context.Context, now time.Time, lockout time.Duration, auditBefore time.Time) (Swept, error) {
-	var n Swept
+func (s *Store) Sweep(ctx context.Context, now time.Time, lockout time.Duration, auditBefore time.Time) (store.Swept, error) {
+	var n store.Swept
 	err := s.write(ctx, func(t *wtx) error {
 		var err error
 		if n.Sessions, err = t.affected(`DELETE FROM sessions WHERE expires <= $1`, now.Unix()); err != nil {
@@ -1207,3 +1067,5 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, lockout time.Duration,
 	}
 	return n, nil
 }
+
+var _ store.Store = (*Store)(nil)

@@ -1,22 +1,27 @@
-package server
+package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image/png"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
 	"github.com/wardauth/ward/server/auth"
+	"github.com/wardauth/ward/server/store"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -40,22 +45,22 @@ type Config struct {
 	TrustedProxies []*net.IPNet  // proxies whose X-Forwarded-For is believed
 	Now            func() time.Time
 	Log            *slog.Logger
+	Hasher         Hasher // nil: argon2id, at most one hash per CPU at once
 }
 
 // Server is the enrollment server: its rules (this file) and its two front ends.
 type Server struct {
 	cfg    Config
-	store  *Store
+	store  store.Store
 	keys   *Keys
-	hasher hasher
+	hasher Hasher
 	dummy  string // a hash to check against for unknown users, so timing says nothing
 	addrs  *addrLimiter
 
-	xffOnce sync.Once // the log says once that X-Forwarded-For came from an untrusted peer
 }
 
 // New returns a server over a store and its keys.
-func New(cfg Config, store *Store, keys *Keys) (*Server, error) {
+func New(cfg Config, st store.Store, keys *Keys) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -77,15 +82,19 @@ func New(cfg Config, store *Store, keys *Keys) (*Server, error) {
 	if cfg.AddrFailures == 0 {
 		cfg.AddrFailures = 50
 	}
-	s := &Server{cfg: cfg, store: store, keys: keys, hasher: auth.NewHasher(runtime.GOMAXPROCS(0)),
+	if cfg.Hasher == nil {
+		cfg.Hasher = auth.NewHasher(runtime.GOMAXPROCS(0))
+	}
+	s := &Server{cfg: cfg, store: st, keys: keys, hasher: cfg.Hasher,
 		addrs: newAddrLimiter(cfg.AddrFailures, cfg.Policy.Lockout)}
 	var err error
 	s.dummy, err = s.hasher.Hash(context.Background(), "no user has this password")
 	return s, err
 }
 
-// hasher is what the server needs of auth.Hasher.
-type hasher interface {
+// Hasher hashes and checks passwords: auth.Hasher, argon2id at most one per CPU
+// at once, unless Config.Hasher says otherwise.
+type Hasher interface {
 	Hash(ctx context.Context, password string) (string, error)
 	Check(ctx context.Context, password, phc string) (bool, error)
 }
@@ -106,7 +115,7 @@ type Grant struct {
 	Next    string // "done", "code" or "enroll"
 	Session string // replaces the session cookie
 	Device  string // a remembered device, for RememberDays
-	Known   string // a known browser, for knownLife
+	Known   string // a known browser, for KnownLife
 }
 
 // Refusal is an answer the front ends show as it is: a status, one sentence, and
@@ -121,18 +130,18 @@ type Refusal struct {
 func (r *Refusal) Error() string { return r.Msg }
 
 // The one sentence for every wrong password, user or code: it tells nothing.
-const wrongCredentials = "The username, password or code is wrong."
+const WrongCredentials = "The username, password or code is wrong."
 
 var (
-	errWrong         = &Refusal{Status: http.StatusUnauthorized, Msg: wrongCredentials}
-	errSignInFirst   = &Refusal{Status: http.StatusUnauthorized, Msg: "Sign in first."}
-	errPasswordFirst = &Refusal{Status: http.StatusUnauthorized, Msg: "Sign in with your username and password first."}
-	errNoToken       = &Refusal{Status: http.StatusUnauthorized, Msg: "A valid application token is needed."}
+	errWrong         = &Refusal{Status: http.StatusUnauthorized, Msg: WrongCredentials}
+	ErrSignInFirst   = &Refusal{Status: http.StatusUnauthorized, Msg: "Sign in first."}
+	ErrPasswordFirst = &Refusal{Status: http.StatusUnauthorized, Msg: "Sign in with your username and password first."}
+	ErrNoToken       = &Refusal{Status: http.StatusUnauthorized, Msg: "A valid application token is needed."}
 	errBusy          = &Refusal{Status: http.StatusServiceUnavailable, Msg: auth.ErrBusy.Error()}
-	errEnrolled      = &Refusal{Status: http.StatusConflict, Msg: "Two-factor sign-in is already on. To use a new phone, choose \"Move to a new phone\" on your account page."}
+	ErrEnrolled      = &Refusal{Status: http.StatusConflict, Msg: "Two-factor sign-in is already on. To use a new phone, choose \"Move to a new phone\" on your account page."}
 	errNotEnrolled   = &Refusal{Status: http.StatusConflict, Msg: "Two-factor sign-in is not on."}
 	errNoEnrollment  = &Refusal{Status: http.StatusBadRequest, Msg: "There is no enrollment to confirm, or it expired after 10 minutes: start again."}
-	errEnrollCode    = &Refusal{Status: http.StatusUnauthorized, Msg: "That code does not match. Check the time on your phone and type the current code."}
+	ErrEnrollCode    = &Refusal{Status: http.StatusUnauthorized, Msg: "That code does not match. Check the time on your phone and type the current code."}
 	errWrongCode     = &Refusal{Status: http.StatusUnauthorized, Msg: "That code is wrong or was already used."}
 	errWrongPassword = &Refusal{Status: http.StatusUnauthorized, Msg: "The current password is wrong."}
 )
@@ -150,8 +159,12 @@ const MinPasswordLen = 10
 // enrollLife is how long an enrollment waits for its confirming code.
 const enrollLife = 10 * time.Minute
 
-// knownLife is how long a browser that signed in stays known.
-const knownLife = 180 * 24 * time.Hour
+// KnownLife is how long a browser that signed in stays known.
+const KnownLife = 180 * 24 * time.Hour
+
+// Config is the server's policy, as the front ends need it (cookie lifetimes,
+// trusted proxies, the issuer's name).
+func (s *Server) Config() Config { return s.cfg }
 
 // HashPassword hashes a password for a new user.
 func (s *Server) HashPassword(ctx context.Context, password string) (string, error) {
@@ -164,13 +177,13 @@ func (s *Server) attemptKey(name string) string { return s.keys.MAC("attempts\x0
 
 // check is one evaluation of a credential under the limits.
 type check struct {
-	name   string                     // the name typed, or the user's: the budget's key
-	user   func() (User, error)       // the account, looked up after the address limit; ID 0: none
-	signIn bool                       // a sign-in step: the per-address limit applies
-	event  string                     // the audit event of a failure
-	detail string                     // and its detail
-	wrong  *Refusal                   // the answer to a failure
-	eval   func(u User) (bool, error) // the check itself
+	name   string                           // the name typed, or the user's: the budget's key
+	user   func() (store.User, error)       // the account, looked up after the address limit; ID 0: none
+	signIn bool                             // a sign-in step: the per-address limit applies
+	event  string                           // the audit event of a failure
+	detail string                           // and its detail
+	wrong  *Refusal                         // the answer to a failure
+	eval   func(u store.User) (bool, error) // the check itself
 }
 
 // attempt runs a check under the limits, in this order, so that a refusal costs
@@ -180,15 +193,15 @@ type check struct {
 // evaluation. Only a wrong credential that was evaluated is a failure: a check
 // that could not run (the server busy, the client gone, a server fault) gives its
 // attempt back and counts against nothing. It returns the account.
-func (s *Server) attempt(ctx context.Context, c Client, ch check) (User, error) {
+func (s *Server) attempt(ctx context.Context, c Client, ch check) (store.User, error) {
 	now := s.cfg.Now()
 	limited := ch.signIn && !s.knownAs(c.Known, ch.name, now)
 	failed := false
 	if limited {
 		ok, left := s.addrs.begin(c.Addr, now)
 		if !ok {
-			s.refused(c, User{}, "address_limited", now)
-			return User{}, lockedOut(left)
+			s.refused(c, store.User{}, "address_limited", now)
+			return store.User{}, lockedOut(left)
 		}
 		defer func() { s.addrs.end(c.Addr, failed) }()
 	}
@@ -232,14 +245,14 @@ func (s *Server) attempt(ctx context.Context, c Client, ch check) (User, error) 
 // remembered device).
 func (s *Server) Login(ctx context.Context, c Client, name, password string) (Grant, error) {
 	u, err := s.attempt(ctx, c, check{name: name, signIn: true, event: "login_failed", detail: "password", wrong: errWrong,
-		user: func() (User, error) {
+		user: func() (store.User, error) {
 			u, err := s.store.UserByName(ctx, name)
-			if errors.Is(err, ErrNoUser) {
-				return User{}, nil
+			if errors.Is(err, store.ErrNoUser) {
+				return store.User{}, nil
 			}
 			return u, err
 		},
-		eval: func(u User) (bool, error) {
+		eval: func(u store.User) (bool, error) {
 			if u.ID == 0 {
 				_, err := s.hasher.Check(ctx, password, s.dummy) // the same time as a real check
 				return false, err
@@ -282,7 +295,7 @@ func (s *Server) Login(ctx context.Context, c Client, name, password string) (Gr
 func (s *Server) LoginCode(ctx context.Context, c Client, code string, remember bool) (Grant, error) {
 	se, hash, ok := s.session(ctx, c)
 	if !ok {
-		return Grant{}, errPasswordFirst
+		return Grant{}, ErrPasswordFirst
 	}
 	if se.Full {
 		return Grant{Next: "done"}, nil
@@ -294,8 +307,8 @@ func (s *Server) LoginCode(ctx context.Context, c Client, code string, remember 
 	now := s.cfg.Now()
 	var how string
 	_, err = s.attempt(ctx, c, check{name: u.Name, signIn: true, event: "login_failed", detail: "code", wrong: errWrong,
-		user: func() (User, error) { return u, nil },
-		eval: func(u User) (bool, error) {
+		user: func() (store.User, error) { return u, nil },
+		eval: func(u store.User) (bool, error) {
 			var good bool
 			var err error
 			good, how, err = s.checkCode(ctx, u, code, now)
@@ -341,27 +354,27 @@ func (s *Server) newSession(ctx context.Context, userID int64, full bool, old st
 }
 
 // session returns the client's session and its MAC, if it has an unexpired one.
-func (s *Server) session(ctx context.Context, c Client) (Session, string, bool) {
+func (s *Server) session(ctx context.Context, c Client) (store.Session, string, bool) {
 	if c.Session == "" {
-		return Session{}, "", false
+		return store.Session{}, "", false
 	}
 	h := s.keys.MAC(c.Session)
 	se, ok, err := s.store.SessionByHash(ctx, h, s.cfg.Now())
 	if err != nil || !ok {
-		return Session{}, "", false
+		return store.Session{}, "", false
 	}
 	return se, h, true
 }
 
 // SignedIn returns the fully signed-in user of the client and their session's MAC.
-func (s *Server) SignedIn(ctx context.Context, c Client) (User, string, error) {
+func (s *Server) SignedIn(ctx context.Context, c Client) (store.User, string, error) {
 	se, hash, ok := s.session(ctx, c)
 	if !ok || !se.Full {
-		return User{}, "", errSignInFirst
+		return store.User{}, "", ErrSignInFirst
 	}
 	u, err := s.store.UserByID(ctx, se.UserID)
-	if errors.Is(err, ErrNoUser) {
-		return User{}, "", errSignInFirst
+	if errors.Is(err, store.ErrNoUser) {
+		return store.User{}, "", ErrSignInFirst
 	}
 	return u, hash, err
 }
@@ -374,7 +387,7 @@ func (s *Server) HalfSignedIn(ctx context.Context, c Client) bool {
 
 // Account is what the signed-in user sees of their account.
 type Account struct {
-	User      User
+	User      store.User
 	CodesLeft int
 }
 
@@ -403,7 +416,7 @@ func (s *Server) rememberedDevice(ctx context.Context, c Client, userID int64) b
 // the same address (a NAT, a proxy) cannot lock a team out; the account's own
 // budget applies to it as to anyone.
 func (s *Server) knownToken(name string, now time.Time) string {
-	payload := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + strconv.FormatInt(now.Add(knownLife).Unix(), 10)
+	payload := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + strconv.FormatInt(now.Add(KnownLife).Unix(), 10)
 	return payload + "." + s.keys.MAC("known\x00"+payload)
 }
 
@@ -424,7 +437,7 @@ func (s *Server) knownAs(token, name string, now time.Time) bool {
 }
 
 // checkCode accepts a current TOTP code (each step once) or an unused backup code.
-func (s *Server) checkCode(ctx context.Context, u User, code string, now time.Time) (bool, string, error) {
+func (s *Server) checkCode(ctx context.Context, u store.User, code string, now time.Time) (bool, string, error) {
 	if !u.MFA {
 		return false, "", nil
 	}
@@ -447,7 +460,7 @@ func (s *Server) checkCode(ctx context.Context, u User, code string, now time.Ti
 // confirmed returns the signed-in user if code is one of their current codes (or a
 // backup code), within their attempt budget: what regenerating codes, turning 2FA
 // off and moving to a new phone ask.
-func (s *Server) confirmed(ctx context.Context, c Client, code string) (User, string, error) {
+func (s *Server) confirmed(ctx context.Context, c Client, code string) (store.User, string, error) {
 	u, hash, err := s.SignedIn(ctx, c)
 	if err != nil {
 		return u, "", err
@@ -457,8 +470,8 @@ func (s *Server) confirmed(ctx context.Context, c Client, code string) (User, st
 	}
 	now := s.cfg.Now()
 	if _, err := s.attempt(ctx, c, check{name: u.Name, event: "code_failed", detail: c.Route, wrong: errWrongCode,
-		user: func() (User, error) { return u, nil },
-		eval: func(u User) (bool, error) {
+		user: func() (store.User, error) { return u, nil },
+		eval: func(u store.User) (bool, error) {
 			good, _, err := s.checkCode(ctx, u, code, now)
 			return good, err
 		}}); err != nil {
@@ -476,7 +489,16 @@ type Enrollment struct {
 }
 
 // QR is the otpauth link as a QR code (PNG), made here: no outside service sees it.
-func (e Enrollment) QR() ([]byte, error) { return qrPNG(e.URI) }
+func (e Enrollment) QR() ([]byte, error) {
+	hints := map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_MARGIN: 4, gozxing.EncodeHintType_ERROR_CORRECTION: "M"}
+	m, err := qrcode.NewQRCodeWriter().Encode(e.URI, gozxing.BarcodeFormat_QR_CODE, 264, 264, hints)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	err = png.Encode(&b, m)
+	return b.Bytes(), err
+}
 
 // KeyGroups is the key in groups of four letters, as people type it.
 func (e Enrollment) KeyGroups() string {
@@ -488,7 +510,7 @@ func (e Enrollment) KeyGroups() string {
 	return strings.Join(append(groups, key), " ")
 }
 
-func (s *Server) enrollment(u User, secret []byte) Enrollment {
+func (s *Server) enrollment(u store.User, secret []byte) Enrollment {
 	a := vault.Account{Type: vault.TOTP, Issuer: s.cfg.Issuer, Name: u.Name, Secret: secret,
 		Algorithm: vault.SHA1, Digits: auth.Digits, Period: auth.Period}
 	return Enrollment{Account: u.Name, Secret: a.Secret, URI: a.URI()}
@@ -497,8 +519,8 @@ func (s *Server) enrollment(u User, secret []byte) Enrollment {
 // pending returns the enrollment this session started and its sealed secret,
 // making one when there is none and create is set; the user's two-factor state
 // must be mfa (off for a first enrollment, on for a move).
-func (s *Server) pending(ctx context.Context, u User, session string, mfa, create bool) (Enrollment, []byte, error) {
-	stateWrong := errEnrolled
+func (s *Server) pending(ctx context.Context, u store.User, session string, mfa, create bool) (Enrollment, []byte, error) {
+	stateWrong := ErrEnrolled
 	if mfa {
 		stateWrong = errNotEnrolled
 	}
@@ -608,11 +630,11 @@ func (s *Server) confirmPending(ctx context.Context, c Client, code string, move
 	now := s.cfg.Now()
 	step, good := auth.Verify(e.Secret, code, now, s.cfg.Skew, -1)
 	if !good {
-		return nil, Grant{}, errEnrollCode
+		return nil, Grant{}, ErrEnrollCode
 	}
 	codes, hashes := s.newBackupCodes()
 	token := rand.Text()
-	ok, err := s.store.ConfirmEnrollment(ctx, move, Enrolled{UserID: u.ID, SecretEnc: sealed, Step: step,
+	ok, err := s.store.ConfirmEnrollment(ctx, move, store.Enrolled{UserID: u.ID, SecretEnc: sealed, Step: step,
 		CodeHashes: hashes, Session: s.keys.MAC(token), Expires: now.Add(s.cfg.Session)})
 	if err != nil {
 		return nil, Grant{}, err
@@ -677,8 +699,8 @@ func (s *Server) ChangePassword(ctx context.Context, c Client, current, next str
 		return &Refusal{Status: http.StatusBadRequest, Msg: fmt.Sprintf("The new password needs at least %d characters.", MinPasswordLen)}
 	}
 	if _, err := s.attempt(ctx, c, check{name: u.Name, event: "password_change_failed", wrong: errWrongPassword,
-		user: func() (User, error) { return u, nil },
-		eval: func(u User) (bool, error) { return s.hasher.Check(ctx, current, u.PasswordHash) }}); err != nil {
+		user: func() (store.User, error) { return u, nil },
+		eval: func(u store.User) (bool, error) { return s.hasher.Check(ctx, current, u.PasswordHash) }}); err != nil {
 		return err
 	}
 	newHash, err := s.hasher.Hash(ctx, next)
@@ -710,12 +732,12 @@ func (s *Server) Logout(ctx context.Context, c Client) error {
 // two-factor sign-in, spends its own budget and is answered alike.
 func (s *Server) Verify(ctx context.Context, c Client, token, name, code string) (bool, error) {
 	now := s.cfg.Now()
-	v := VerifyCheck{TokenMAC: s.keys.MAC(strings.TrimSpace(token)), Username: name, AttemptKey: s.attemptKey(name),
+	v := store.VerifyCheck{TokenMAC: s.keys.MAC(strings.TrimSpace(token)), Username: name, AttemptKey: s.attemptKey(name),
 		MaxAttempts: s.cfg.Policy.MaxAttempts, Lockout: s.cfg.Policy.Lockout, Now: now, Addr: c.Addr}
 	if auth.LooksLikeBackupCode(code) {
 		v.BackupHash = auth.HashBackupCode(s.keys.hmac, code)
 	} else {
-		v.TOTP = func(u User) (int64, bool, error) {
+		v.TOTP = func(u store.User) (int64, bool, error) {
 			secret, err := s.keys.Open(u.SecretEnc)
 			if err != nil {
 				return 0, false, err // a key that does not match: 500, logged, no attempt spent
@@ -729,7 +751,7 @@ func (s *Server) Verify(ctx context.Context, c Client, token, name, code string)
 	case err != nil:
 		return false, err
 	case r.App == "":
-		return false, errNoToken
+		return false, ErrNoToken
 	case r.Locked > 0:
 		s.store.AuditRefused(now, r.User.ID, "locked", c.Addr, r.App)
 		s.logEvent(ctx, r.User, "locked", c.Addr, r.App)
@@ -751,14 +773,14 @@ var quietEvents = map[string]bool{"verified": true, "verify_failed": true, "lock
 
 // event records a security event of a real user: a row of the audit table and a
 // log line.
-func (s *Server) event(ctx context.Context, c Client, u User, event, detail string) {
+func (s *Server) event(ctx context.Context, c Client, u store.User, event, detail string) {
 	s.store.Audit(ctx, s.cfg.Now(), u.ID, event, c.Addr, detail)
 	s.logEvent(ctx, u, event, c.Addr, detail)
 }
 
 // refused records a request refused before anything was evaluated, or a failure
 // for no account: counted in aggregate (Store.AuditRefused), logged at debug level.
-func (s *Server) refused(c Client, u User, event string, now time.Time) {
+func (s *Server) refused(c Client, u store.User, event string, now time.Time) {
 	detail := c.Route
 	if u.ID == 0 && event != "address_limited" {
 		detail = "no such account"
@@ -769,7 +791,7 @@ func (s *Server) refused(c Client, u User, event string, now time.Time) {
 
 // logEvent is event's log line alone. The log names the user only when it is a
 // real one: a name typed for no account may be a password typed in the wrong field.
-func (s *Server) logEvent(ctx context.Context, u User, event, addr, detail string) {
+func (s *Server) logEvent(ctx context.Context, u store.User, event, addr, detail string) {
 	level := slog.LevelInfo
 	if quietEvents[event] {
 		level = slog.LevelDebug
@@ -797,7 +819,7 @@ func (s *Server) AddUser(ctx context.Context, name, email, password string, admi
 		return err
 	}
 	if _, err := s.store.CreateUser(ctx, name, email, hash, admin, s.cfg.Now()); err != nil {
-		if errors.Is(err, ErrExists) {
+		if errors.Is(err, store.ErrExists) {
 			return fmt.Errorf("a user %s exists already", name)
 		}
 		return err
@@ -822,7 +844,7 @@ func (s *Server) ResetMFA(ctx context.Context, name string) error {
 func (s *Server) AddToken(ctx context.Context, name string) (string, error) {
 	token := "ward_" + rand.Text()
 	if err := s.store.AddToken(ctx, name, s.keys.MAC(token), s.cfg.Now()); err != nil {
-		if errors.Is(err, ErrExists) {
+		if errors.Is(err, store.ErrExists) {
 			return "", fmt.Errorf("an application token %s exists already", name)
 		}
 		return "", err
@@ -833,7 +855,7 @@ func (s *Server) AddToken(ctx context.Context, name string) (string, error) {
 // RevokeToken deletes an application token; verify refuses it from then on.
 func (s *Server) RevokeToken(ctx context.Context, name string) error {
 	if err := s.store.RevokeToken(ctx, name); err != nil {
-		if errors.Is(err, ErrNoToken) {
+		if errors.Is(err, store.ErrNoToken) {
 			return fmt.Errorf("there is no application token %s", name)
 		}
 		return err
@@ -844,7 +866,7 @@ func (s *Server) RevokeToken(ctx context.Context, name string) error {
 // Sweep removes the sessions, remembered devices, pending enrollments and attempt
 // budgets that have expired, and the audit events older than Config.AuditDays, and
 // logs what went.
-func (s *Server) Sweep(ctx context.Context) (Swept, error) {
+func (s *Server) Sweep(ctx context.Context) (store.Swept, error) {
 	now := s.cfg.Now()
 	var auditBefore time.Time
 	if s.cfg.AuditDays > 0 {
@@ -854,7 +876,7 @@ func (s *Server) Sweep(ctx context.Context) (Swept, error) {
 	if err != nil {
 		return n, err
 	}
-	if n != (Swept{}) {
+	if n != (store.Swept{}) {
 		s.cfg.Log.Info("removed expired records", "sessions", n.Sessions, "devices", n.Devices,
 			"pending_enrollments", n.Pending, "attempts", n.Attempts, "audit_events", n.Audit)
 	}

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"bytes"
@@ -10,16 +10,18 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/wardauth/ward/server/service"
 )
 
 // The web pages: server-rendered forms, a thin front end over the same rules as the
 // JSON API (service.go), so the two cannot drift apart. They take URL-encoded forms
 // only. No outside requests; light and dark follow the system.
 
-//go:embed web
-var webFS embed.FS
+//go:embed templates static
+var files embed.FS
 
-var pages = template.Must(template.ParseFS(webFS, "web/*.html"))
+var pages = template.Must(template.ParseFS(files, "templates/*.html"))
 
 // view is what a page shows.
 type view struct {
@@ -80,9 +82,9 @@ func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// files serves the embedded files, never a folder's listing.
-func files() http.Handler {
-	static, _ := fs.Sub(webFS, "web")
+// staticFiles serves the embedded files, never a folder's listing.
+func staticFiles() http.Handler {
+	static, _ := fs.Sub(files, "static")
 	fsrv := http.StripPrefix("/static/", http.FileServerFS(static))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
@@ -95,9 +97,9 @@ func files() http.Handler {
 }
 
 func (s *Server) pageRoutes(mux *http.ServeMux) {
-	mux.Handle("GET /static/", files())
+	mux.Handle("GET /static/", staticFiles())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if _, _, err := s.SignedIn(r.Context(), s.client(r)); err == nil {
+		if _, _, err := s.svc.SignedIn(r.Context(), s.client(r)); err == nil {
 			http.Redirect(w, r, "/account", http.StatusSeeOther)
 			return
 		}
@@ -108,7 +110,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /login", s.form(s.pageLogin))
 	mux.HandleFunc("GET /login/code", func(w http.ResponseWriter, r *http.Request) {
-		if !s.HalfSignedIn(r.Context(), s.client(r)) {
+		if !s.svc.HalfSignedIn(r.Context(), s.client(r)) {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
@@ -124,7 +126,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /account/move", s.form(s.pageMove))
 	mux.HandleFunc("POST /account/move/confirm", s.form(s.pageMoveConfirm))
 	mux.HandleFunc("POST /logout", s.form(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.Logout(r.Context(), s.client(r)); err != nil {
+		if err := s.svc.Logout(r.Context(), s.client(r)); err != nil {
 			s.renderError(w, err, "login", view{Title: "Sign in"})
 			return
 		}
@@ -139,7 +141,7 @@ func (s *Server) codeView() view {
 
 // signedOut sends a request without a full session to the sign-in page.
 func signedOut(w http.ResponseWriter, r *http.Request, err error) bool {
-	if err == errSignInFirst {
+	if err == service.ErrSignInFirst {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return true
 	}
@@ -147,7 +149,7 @@ func signedOut(w http.ResponseWriter, r *http.Request, err error) bool {
 }
 
 func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
-	g, err := s.Login(r.Context(), s.client(r), r.PostForm.Get("username"), r.PostForm.Get("password"))
+	g, err := s.svc.Login(r.Context(), s.client(r), r.PostForm.Get("username"), r.PostForm.Get("password"))
 	if err != nil {
 		s.renderError(w, err, "login", view{Title: "Sign in"})
 		return
@@ -164,13 +166,13 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageCode(w http.ResponseWriter, r *http.Request) {
-	g, err := s.LoginCode(r.Context(), s.client(r), r.PostForm.Get("code"), r.PostForm.Get("remember") == "1")
-	var ref *Refusal
+	g, err := s.svc.LoginCode(r.Context(), s.client(r), r.PostForm.Get("code"), r.PostForm.Get("remember") == "1")
+	var ref *service.Refusal
 	switch {
 	case err == nil:
 		s.grant(w, r, g)
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
-	case errors.As(err, &ref) && (ref.EndSession || ref == errPasswordFirst):
+	case errors.As(err, &ref) && (ref.EndSession || ref == service.ErrPasswordFirst):
 		s.renderError(w, err, "login", view{Title: "Sign in"})
 	default:
 		s.renderError(w, err, "code", s.codeView())
@@ -181,14 +183,14 @@ func (s *Server) pageCode(w http.ResponseWriter, r *http.Request) {
 // when there is none: reloading the page keeps the key the phone may already
 // have. With two-factor sign-in on, it leads to the account page.
 func (s *Server) pageEnroll(w http.ResponseWriter, r *http.Request) {
-	e, err := s.Enroll(r.Context(), s.client(r))
+	e, err := s.svc.Enroll(r.Context(), s.client(r))
 	s.renderEnroll(w, r, e, err, false, "")
 }
 
 // renderEnroll shows an enrollment (or a move), with problem when the code given
 // for it was wrong.
-func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, e Enrollment, err error, move bool, problem string) {
-	if err == errEnrolled && !move && problem == "" {
+func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, e service.Enrollment, err error, move bool, problem string) {
+	if err == service.ErrEnrolled && !move && problem == "" {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
@@ -218,9 +220,9 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, e Enrollme
 // page for anything else (two-factor sign-in already on, the enrollment expired).
 func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request, move bool) {
 	c := s.client(r)
-	confirm, again := s.ConfirmEnroll, s.Enroll
+	confirm, again := s.svc.ConfirmEnroll, s.svc.Enroll
 	if move {
-		confirm, again = s.ConfirmMove, s.Moving
+		confirm, again = s.svc.ConfirmMove, s.svc.Moving
 	}
 	codes, g, err := confirm(r.Context(), c, r.PostForm.Get("code"))
 	if err == nil {
@@ -228,12 +230,12 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request, move bool) 
 		s.render(w, http.StatusOK, "codes", view{Title: "Save your backup codes", Codes: codes})
 		return
 	}
-	if err != errEnrollCode {
+	if err != service.ErrEnrollCode {
 		s.pageAccount(w, r, err, "")
 		return
 	}
 	e, err := again(r.Context(), c)
-	s.renderEnroll(w, r, e, err, move, errEnrollCode.Msg)
+	s.renderEnroll(w, r, e, err, move, service.ErrEnrollCode.Msg)
 }
 
 func (s *Server) pageEnrollConfirm(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +245,7 @@ func (s *Server) pageEnrollConfirm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pageMoveConfirm(w http.ResponseWriter, r *http.Request) { s.confirmPage(w, r, true) }
 
 func (s *Server) pageMove(w http.ResponseWriter, r *http.Request) {
-	e, err := s.StartMove(r.Context(), s.client(r), r.PostForm.Get("code"))
+	e, err := s.svc.StartMove(r.Context(), s.client(r), r.PostForm.Get("code"))
 	if err != nil {
 		s.pageAccount(w, r, err, "")
 		return
@@ -257,7 +259,7 @@ func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request, refused err
 	if signedOut(w, r, refused) {
 		return
 	}
-	a, err := s.Me(r.Context(), s.client(r))
+	a, err := s.svc.Me(r.Context(), s.client(r))
 	if signedOut(w, r, err) {
 		return
 	}
@@ -279,7 +281,7 @@ func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request, refused err
 }
 
 func (s *Server) pageRegenerate(w http.ResponseWriter, r *http.Request) {
-	codes, err := s.RegenerateCodes(r.Context(), s.client(r), r.PostForm.Get("code"))
+	codes, err := s.svc.RegenerateCodes(r.Context(), s.client(r), r.PostForm.Get("code"))
 	if err == nil {
 		s.render(w, http.StatusOK, "codes", view{Title: "Your new backup codes", Codes: codes})
 		return
@@ -288,11 +290,11 @@ func (s *Server) pageRegenerate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pageDisable(w http.ResponseWriter, r *http.Request) {
-	err := s.DisableMFA(r.Context(), s.client(r), r.PostForm.Get("code"))
+	err := s.svc.DisableMFA(r.Context(), s.client(r), r.PostForm.Get("code"))
 	s.pageAccount(w, r, err, "Two-factor sign-in is off.")
 }
 
 func (s *Server) pagePassword(w http.ResponseWriter, r *http.Request) {
-	err := s.ChangePassword(r.Context(), s.client(r), r.PostForm.Get("current"), r.PostForm.Get("new"))
+	err := s.svc.ChangePassword(r.Context(), s.client(r), r.PostForm.Get("current"), r.PostForm.Get("new"))
 	s.pageAccount(w, r, err, "Your password is changed; your other devices are signed out.")
 }

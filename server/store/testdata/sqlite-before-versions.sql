@@ -1,0 +1,46 @@
+-- The schema of the first server (before versions were recorded), as its databases have it.
+CREATE TABLE IF NOT EXISTS users (
+	id INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	email TEXT NOT NULL DEFAULT '',
+	password_hash TEXT NOT NULL,
+	admin INTEGER NOT NULL DEFAULT 0,
+	mfa INTEGER NOT NULL DEFAULT 0,
+	secret_enc BLOB,
+	last_step INTEGER NOT NULL DEFAULT -1,
+	failures INTEGER NOT NULL DEFAULT 0,
+	last_failure INTEGER NOT NULL DEFAULT 0,
+	pending_enc BLOB,
+	pending_expires INTEGER NOT NULL DEFAULT 0,
+	created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS backup_codes (
+	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	hash TEXT NOT NULL,
+	used INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (user_id, hash)
+);
+CREATE TABLE IF NOT EXISTS sessions (
+	hash TEXT PRIMARY KEY,
+	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	full INTEGER NOT NULL DEFAULT 0,
+	expires INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+	hash TEXT PRIMARY KEY,
+	user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	expires INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS app_tokens (
+	name TEXT PRIMARY KEY,
+	hash TEXT NOT NULL UNIQUE,
+	created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+	id INTEGER PRIMARY KEY,
+	at INTEGER NOT NULL,
+	user_id INTEGER,
+	event TEXT NOT NULL,
+	addr TEXT NOT NULL DEFAULT '',
+	detail TEXT NOT NULL DEFAULT ''
+);
