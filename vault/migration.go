@@ -30,7 +30,7 @@ var ErrBadMigration = errors.New("bad Google Authenticator transfer link")
 // It never panics on any input, and its errors never contain key material.
 func ParseMigration(link string) (Batch, error) {
 	u, err := url.Parse(strings.TrimSpace(link))
-	if err != nil || !strings.EqualFold(u.Scheme, "otpauth-migration") {
+	if err != nil || !strings.EqualFold(u.Scheme, TransferScheme) {
 		return Batch{}, fmt.Errorf("%w: not an otpauth-migration:// link", ErrBadMigration)
 	}
 	data := u.Query().Get("data")
@@ -252,7 +252,7 @@ func EncodeMigration(accounts []Account, index, size int, id int32) string {
 	payload = appendVarint(payload, 3, uint64(size))
 	payload = appendVarint(payload, 4, uint64(index))
 	payload = appendVarint(payload, 5, uint64(uint32(id)))
-	return "otpauth-migration://offline?data=" + url.QueryEscape(base64.StdEncoding.EncodeToString(payload))
+	return TransferScheme + "://offline?data=" + url.QueryEscape(base64.StdEncoding.EncodeToString(payload))
 }
 
 func appendVarint(b []byte, num int, v uint64) []byte {

@@ -34,7 +34,7 @@ func ParseSecret(s string) (Secret, error) {
 // the secret.
 func ParseURI(link string) (Account, error) {
 	var a Account
-	bad := func(err error) (Account, error) { return Account{}, fmt.Errorf("bad otpauth link: %w", err) }
+	bad := func(err error) (Account, error) { return Account{}, errBadLink(err) }
 
 	u, err := url.Parse(strings.TrimSpace(link))
 	if err != nil {
@@ -42,7 +42,7 @@ func ParseURI(link string) (Account, error) {
 		return bad(invalidf("not a valid URL"))
 	}
 	if !strings.EqualFold(u.Scheme, "otpauth") {
-		return bad(invalidf("does not start with otpauth://"))
+		return bad(errNotOTPAuth)
 	}
 	q := lowerKeys(u.RawQuery)
 

@@ -9,7 +9,7 @@ import (
 	"github.com/wardauth/ward/vault"
 )
 
-// Text files of otpauth:// and otpauth-migration:// links, one per line: Ward's own
+// Text files of account and transfer links (vault.ParseLink), one per line: Ward's own
 // plain export, Ente Auth's (its extra codeDisplay parameter is ignored), and what
 // people keep by hand. Blank lines and # comments are skipped.
 func init() {
@@ -17,8 +17,7 @@ func init() {
 }
 
 func detectLinks(data []byte) bool {
-	first := strings.ToLower(string(firstLine(data)))
-	return strings.HasPrefix(first, "otpauth://") || strings.HasPrefix(first, "otpauth-migration:")
+	return vault.KindOf(string(firstLine(data))) != vault.NoLink
 }
 
 func firstLine(data []byte) []byte {
@@ -43,21 +42,15 @@ func readLinks(data []byte, _ Password) (Result, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if strings.HasPrefix(strings.ToLower(line), "otpauth-migration:") {
-			b, err := vault.ParseMigration(line)
-			if err != nil {
-				r.Skipped = append(r.Skipped, "line "+strconv.Itoa(n)+": "+err.Error())
-				continue
-			}
-			tr.Add(b)
-			continue
-		}
-		a, err := vault.ParseURI(line)
-		if err != nil {
+		l, err := vault.ParseLink(line)
+		switch {
+		case err != nil:
 			r.Skipped = append(r.Skipped, "line "+strconv.Itoa(n)+": "+err.Error())
-			continue
+		case l.Kind == vault.TransferLink:
+			tr.Add(l.Batch)
+		default:
+			r.add(l.Account)
 		}
-		r.add(a)
 	}
 	for _, a := range tr.Accounts() {
 		r.add(a)
