@@ -735,13 +735,7 @@ func (c *cli) cmdGUI() error {
 		Path:    path,
 		Capture: c.capture,
 		Keyring: guiKeyring,
-		Create: func(p string, remember bool) (*vault.Vault, error) {
-			v, err := vault.Create(path, p)
-			if err == nil && remember && c.keyringOn() {
-				_ = v.Remember(kr) // without a keyring the passphrase still opens it
-			}
-			return v, err
-		},
+		Create:  func(p string) (*vault.Vault, error) { return vault.Create(path, p) }, // the window remembers it in Keyring
 		Open: func() (*vault.Vault, error) {
 			v, err := vault.Open(path, kr)
 			if errors.Is(err, vault.ErrLocked) && c.getenv("WARD_PASSPHRASE") != "" {

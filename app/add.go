@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/wardauth/ward/internal/workflow"
 	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
 )
@@ -122,66 +123,36 @@ func (c *codesView) decodeAndAdd(img image.Image, source string) {
 // addTexts turns QR or clipboard texts into accounts and adds them, reporting what
 // was added, what was already there, and what was no account.
 func (c *codesView) addTexts(texts []string, source string) {
-	var accounts []vault.Account
+	found := workflow.Classify(source, texts...)
 	var notes []string
-	var tr vault.Transfer
-	for _, t := range texts {
-		lower := strings.ToLower(t)
-		switch {
-		case strings.HasPrefix(lower, "otpauth://"):
-			a, err := vault.ParseURI(t)
-			if err != nil {
-				notes = append(notes, err.Error())
-				continue
-			}
-			accounts = append(accounts, a)
-		case strings.HasPrefix(lower, "otpauth-migration:"):
-			b, err := vault.ParseMigration(t)
-			if err != nil {
-				notes = append(notes, err.Error())
-				continue
-			}
-			tr.Add(b)
-		default:
-			notes = append(notes, "A code in "+source+" is "+scanner.Describe(t)+", not an account.")
+	for _, p := range found.Problems {
+		if p.Other != "" {
+			notes = append(notes, "A code in "+source+" is "+p.Other+", not an account.")
+		} else {
+			notes = append(notes, p.Err.Error())
 		}
 	}
-	accounts = append(accounts, tr.Accounts()...)
-	for _, s := range tr.Skipped() {
+	for _, s := range found.Skipped {
 		notes = append(notes, "Skipped "+s+".")
 	}
-	for _, m := range tr.Missing() {
+	for _, m := range found.Missing {
 		notes = append(notes, "The Google Authenticator export is incomplete: "+m+" is missing. Scan it too.")
 	}
-	c.offer(accounts, notes, source)
-}
-
-// candidate is an account found, against what the vault holds.
-type candidate struct {
-	account vault.Account
-	same    *vault.Account // an account in Ward with the same key, if any
+	c.offer(found.Accounts, notes, source)
 }
 
 // offer adds what was found. One new account is added at once; one with the key of
 // an account already in Ward asks "update or skip"; several are offered as a list
-// with a checkbox each.
+// with a checkbox each. What is already in Ward as found is only reported.
 func (c *codesView) offer(accounts []vault.Account, notes []string, source string) {
-	var cands []candidate
+	var cands []workflow.Candidate
 	var present []string
-	for _, a := range accounts {
-		a.Normalize()
-		var same *vault.Account
-		for i := range c.all {
-			if c.all[i].Secret.Equal(a.Secret) {
-				same = &c.all[i]
-				break
-			}
-		}
-		if same != nil && same.SameKey(&a) && same.Issuer == a.Issuer && same.Name == a.Name {
-			present = append(present, same.Label())
+	for _, cd := range workflow.Plan(c.all, accounts) {
+		if cd.Standing == workflow.Present {
+			present = append(present, cd.Existing.Label())
 			continue
 		}
-		cands = append(cands, candidate{a, same})
+		cands = append(cands, cd)
 	}
 	if len(present) > 0 {
 		notes = append([]string{"Already in Ward: " + strings.Join(present, ", ") + "."}, notes...)
@@ -191,7 +162,7 @@ func (c *codesView) offer(accounts []vault.Account, notes []string, source strin
 		c.say("No account found in " + source + ".")
 	case len(cands) == 0:
 		c.say(strings.Join(notes, " "))
-	case len(cands) == 1 && cands[0].same == nil:
+	case len(cands) == 1 && cands[0].Standing == workflow.New:
 		c.save(cands, notes)
 	case len(cands) == 1:
 		c.askUpdate(cands[0], notes)
@@ -200,56 +171,43 @@ func (c *codesView) offer(accounts []vault.Account, notes []string, source strin
 	}
 }
 
-// save adds the new accounts and updates the existing ones the candidates stand
-// for, in one change, and says what happened.
-func (c *codesView) save(cands []candidate, notes []string) {
-	var added, updated []string
-	ok := c.change("", func(d *vault.Doc) error {
-		added, updated = added[:0], updated[:0]
-		for _, cd := range cands {
-			if cd.same != nil {
-				acc, err := d.Get(cd.same.ID)
-				if err != nil {
-					return err
-				}
-				n := cd.account
-				acc.Type, acc.Issuer, acc.Name, acc.Algorithm = n.Type, n.Issuer, n.Name, n.Algorithm
-				acc.Digits, acc.Period, acc.Counter, acc.Secret = n.Digits, n.Period, n.Counter, n.Secret
-				acc.Updated = c.u.cfg.Now().UTC()
-				updated = append(updated, acc.Label())
-				continue
-			}
-			got, _, err := d.Add(cd.account, c.u.cfg.Now())
-			if err != nil {
-				return err
-			}
-			added = append(added, got.Label())
-		}
-		return nil
-	})
-	if !ok {
+// save adds the new accounts and updates the existing ones the candidates meet, in
+// one change, and says what happened, including any found in Ward meanwhile.
+func (c *codesView) save(cands []workflow.Candidate, notes []string) {
+	found := make([]vault.Account, len(cands))
+	for i, cd := range cands {
+		found[i] = cd.Account
+	}
+	m, err := workflow.Merge(c.u.vault, found, c.u.cfg.Now(), workflow.UpdateWard)
+	if !c.changed(err, "") {
 		return
 	}
 	var msg []string
-	if len(added) > 0 {
-		msg = append(msg, "Added "+strings.Join(added, ", ")+".")
-	}
-	if len(updated) > 0 {
-		msg = append(msg, "Updated "+strings.Join(updated, ", ")+".")
+	for _, part := range []struct {
+		action workflow.Action
+		says   string
+	}{{workflow.Added, "Added "}, {workflow.Updated, "Updated "}, {workflow.Kept, "Already in Ward: "}} {
+		if done := m.With(part.action); len(done) > 0 {
+			labels := make([]string, len(done))
+			for i, o := range done {
+				labels[i] = o.Result.Label()
+			}
+			msg = append(msg, part.says+strings.Join(labels, ", ")+".")
+		}
 	}
 	c.say(strings.Join(append(msg, notes...), " "))
 }
 
 // askUpdate offers to update an account that has the key of the one found.
-func (c *codesView) askUpdate(cd candidate, notes []string) {
+func (c *codesView) askUpdate(cd workflow.Candidate, notes []string) {
 	c.dup = dialog.NewConfirm("Already in Ward",
 		fmt.Sprintf("%s has the same key as %s, which is already in Ward. Update %s with the details found, or skip it?",
-			cd.account.Label(), cd.same.Label(), cd.same.Label()),
+			cd.Account.Label(), cd.Existing.Label(), cd.Existing.Label()),
 		func(update bool) {
 			if update {
-				c.save([]candidate{cd}, notes)
+				c.save([]workflow.Candidate{cd}, notes)
 			} else {
-				c.say(strings.Join(append([]string{"Skipped " + cd.account.Label() + "."}, notes...), " "))
+				c.say(strings.Join(append([]string{"Skipped " + cd.Account.Label() + "."}, notes...), " "))
 			}
 		}, c.u.win)
 	c.dup.SetConfirmText("Update")
@@ -261,19 +219,19 @@ func (c *codesView) askUpdate(cd candidate, notes []string) {
 type pickList struct {
 	Checks []*widget.Check
 	Add    *widget.Button
-	cands  []candidate
+	cands  []workflow.Candidate
 }
 
-func (c *codesView) showPick(cands []candidate, notes []string, source string) {
+func (c *codesView) showPick(cands []workflow.Candidate, notes []string, source string) {
 	p := &pickList{cands: cands}
 	box := container.NewVBox()
 	for _, cd := range cands {
-		label := cd.account.Label()
-		if cd.same != nil {
-			label += " (same key as " + cd.same.Label() + ": updates it)"
+		label := cd.Account.Label()
+		if cd.Standing != workflow.New {
+			label += " (same key as " + cd.Existing.Label() + ": updates it)"
 		}
 		ch := widget.NewCheck(label, nil)
-		ch.SetChecked(cd.same == nil)
+		ch.SetChecked(cd.Standing == workflow.New)
 		p.Checks = append(p.Checks, ch)
 		box.Add(ch)
 	}
@@ -282,7 +240,7 @@ func (c *codesView) showPick(cands []candidate, notes []string, source string) {
 	}
 	var d dialog.Dialog
 	p.Add = widget.NewButtonWithIcon("Add the chosen accounts", theme.ConfirmIcon(), func() {
-		var chosen []candidate
+		var chosen []workflow.Candidate
 		for i, ch := range p.Checks {
 			if ch.Checked {
 				chosen = append(chosen, p.cands[i])
@@ -326,16 +284,14 @@ func (c *codesView) showManual() {
 			return
 		}
 		d.Hide()
-		a := f.account
-		c.change("", func(doc *vault.Doc) error {
-			got, ok, err := doc.Add(a, c.u.cfg.Now())
-			if err == nil && !ok {
-				c.say(got.Label() + " is already in Ward.")
-			} else if err == nil {
-				c.say("Added " + got.Label() + ".")
-			}
-			return err
-		})
+		m, err := workflow.Merge(c.u.vault, []vault.Account{f.account}, c.u.cfg.Now(), workflow.AddDistinct)
+		switch {
+		case !c.changed(err, ""):
+		case m[0].Action == workflow.Added:
+			c.say("Added " + m[0].Result.Label() + ".")
+		default:
+			c.say(m[0].Result.Label() + " is already in Ward.")
+		}
 	}
 	advanced := widget.NewAccordion(widget.NewAccordionItem("Advanced", widget.NewForm(
 		widget.NewFormItem("Type", f.Type), widget.NewFormItem("Algorithm", f.Algorithm),

@@ -26,11 +26,13 @@ var AppIcon = fyne.NewStaticResource("ward.png", icons.App)
 // clock, timers and the screen.
 type Config struct {
 	Path           string
-	Open           func() (*vault.Vault, error)                                 // through the keyring
-	OpenPassphrase func(string) (*vault.Vault, error)                           // with the recovery passphrase
-	Create         func(passphrase string, remember bool) (*vault.Vault, error) // first run
+	Open           func() (*vault.Vault, error)                  // through the keyring
+	OpenPassphrase func(string) (*vault.Vault, error)            // with the recovery passphrase
+	Create         func(passphrase string) (*vault.Vault, error) // first run
 
-	Keyring vault.Keyring // nil when the user turned the keyring off
+	// Keyring is where the window keeps the vault's key when the user asks it to
+	// (first run, settings); nil when the user turned the keyring off.
+	Keyring vault.Keyring
 
 	Now     func() time.Time                                // default time.Now
 	After   func(d time.Duration, f func()) (cancel func()) // run f on the UI after d; default a timer

@@ -105,17 +105,11 @@ func (e *env) config(kr vault.Keyring) Config {
 		Path:           e.path,
 		Open:           func() (*vault.Vault, error) { return vault.Open(e.path, kr) },
 		OpenPassphrase: func(p string) (*vault.Vault, error) { return vault.OpenWithPassphrase(e.path, p) },
-		Create: func(p string, remember bool) (*vault.Vault, error) {
-			v, err := vault.Create(e.path, p)
-			if err == nil && remember {
-				v.Remember(kr)
-			}
-			return v, err
-		},
-		Keyring: kr,
-		Now:     func() time.Time { return e.now },
-		After:   e.timers.after,
-		Go:      func(f func()) { f() }, // slow work inline: no goroutine races the test
+		Create:         func(p string) (*vault.Vault, error) { return vault.Create(e.path, p) },
+		Keyring:        kr,
+		Now:            func() time.Time { return e.now },
+		After:          e.timers.after,
+		Go:             func(f func()) { f() }, // slow work inline: no goroutine races the test
 	}
 }
 
@@ -390,6 +384,44 @@ func TestFirstRun(t *testing.T) {
 	}
 }
 
+// The first run with a keyring that refuses the key: the vault is created, and the
+// window says why the next start will ask for the passphrase. With the keyring off
+// there is nothing to remember.
+func TestFirstRunKeyringRefuses(t *testing.T) {
+	e := newEnv(t)
+	e.open(refusingKeyring{})
+	if !e.ui.Remember.Checked || e.ui.Remember.Disabled() {
+		t.Fatal("the keyring is on but Remember is not offered")
+	}
+	e.ui.Passphrase.SetText("correct horse battery staple")
+	e.ui.Repeat.SetText("correct horse battery staple")
+	test.Tap(e.ui.CreateBtn)
+	if e.ui.codes == nil {
+		t.Fatalf("not created: %q", e.ui.Message.Text)
+	}
+	if s := e.ui.codes.Status.Text; !strings.Contains(s, "the keyring did not take its key, so Ward will ask for the passphrase: no keyring available: no keyring here") {
+		t.Fatalf("status %q", s)
+	}
+
+	f := newEnv(t)
+	w := test.NewTempWindow(t, nil)
+	cfg := f.config(vault.NoKeyring{})
+	cfg.Keyring = nil // as main wires --no-keyring
+	ui := New(w, cfg)
+	if ui.Remember.Checked || !ui.Remember.Disabled() {
+		t.Fatal("Remember offered with the keyring off")
+	}
+}
+
+// refusingKeyring is a keyring that holds nothing and takes nothing.
+type refusingKeyring struct{}
+
+func (refusingKeyring) Get(string) (string, error) { return "", vault.ErrKeyNotInKeyring }
+func (refusingKeyring) Set(string, string) error {
+	return fmt.Errorf("%w: no keyring here", vault.ErrKeyringUnavailable)
+}
+func (refusingKeyring) Delete(string) error { return nil }
+
 func TestDamagedVaultMessage(t *testing.T) {
 	test.NewTempApp(t)
 	u := New(test.NewTempWindow(t, nil), Config{Path: "x", Open: func() (*vault.Vault, error) {
@@ -551,6 +583,22 @@ func TestPickSeveral(t *testing.T) {
 	test.Tap(c.pick.Add)
 	if len(c.all) != 3 || slicesContainsIssuer(c.all, "SPDX") || slicesContainsIssuer(c.all, "Issuu") {
 		t.Fatalf("after picking: %d accounts", len(c.all))
+	}
+}
+
+// The same new account twice among the codes found: offered twice, added once, and
+// the second is said to be in Ward (it used to be said added).
+func TestSameAccountTwice(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	e.open(e.kr)
+	c := e.ui.codes
+	c.addTexts([]string{linkGH, linkGH}, "the screen")
+	if c.pick == nil || len(c.pick.Checks) != 2 {
+		t.Fatalf("pick list: %+v", c.pick)
+	}
+	test.Tap(c.pick.Add)
+	if len(c.all) != 2 || c.Status.Text != "Added GitHub (alice). Already in Ward: GitHub (alice)." {
+		t.Fatalf("%d accounts, status %q", len(c.all), c.Status.Text)
 	}
 }
 

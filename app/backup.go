@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/wardauth/ward/internal/workflow"
 	"github.com/wardauth/ward/vault"
 	"github.com/wardauth/ward/vault/interop"
 	"github.com/wardauth/ward/vault/sheet"
@@ -32,25 +32,12 @@ const (
 const reminderAge = 30 * 24 * time.Hour
 
 // exportTo writes every account, encrypted to passphrase, to path, then reads the
-// file back and opens it with the passphrase. It runs off the UI thread (scrypt).
+// file back, opens it with the passphrase and compares every account, as
+// `ward export` does (workflow.Export). It runs off the UI thread (scrypt).
 func (c *codesView) exportTo(path, passphrase string, armored bool) error {
-	accounts := c.u.vault.Accounts()
-	data, err := vault.Export(accounts, passphrase, armored)
-	if err != nil {
-		return err
-	}
-	if err := vault.WriteFileAtomic(path, data); err != nil {
-		return err
-	}
-	disk, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	back, err := vault.ReadExport(disk, passphrase)
-	if err != nil || len(back) != len(accounts) {
-		return fmt.Errorf("the file does not read back: do not rely on it")
-	}
-	return nil
+	_, err := workflow.Export(c.u.vault.Accounts(), path,
+		workflow.ExportOptions{Format: workflow.Ward, Passphrase: passphrase, Armor: armored})
+	return err
 }
 
 // markSaved records that every account is now in an export or a backup.
@@ -310,7 +297,7 @@ func (c *codesView) saveSheet(accounts []vault.Account) {
 		path := w.URI().Path()
 		w.Close()
 		c.u.cfg.Go(func() {
-			_, err := sheet.Write(accounts, path, int32(time.Now().UnixNano()&0x7fffffff))
+			_, err := workflow.Export(accounts, path, workflow.ExportOptions{Format: workflow.QRSheet})
 			fyne.Do(func() {
 				if err != nil {
 					c.say("The sheet could not be written: " + err.Error())

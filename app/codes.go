@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardauth/ward/icons"
+	"github.com/wardauth/ward/internal/workflow"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -412,21 +413,12 @@ func (c *codesView) say(msg string) {
 	})
 }
 
-// nextHOTP advances an HOTP account's counter and shows and copies its new code.
+// nextHOTP advances an HOTP account's counter and shows and copies its new code:
+// the code for the counter the row now shows.
 func (c *codesView) nextHOTP(id string) {
-	var a vault.Account
-	ok := c.change("", func(d *vault.Doc) error {
-		acc, err := d.Get(id)
-		if err != nil {
-			return err
-		}
-		acc.Counter++
-		acc.Updated = c.u.cfg.Now().UTC()
-		a = *acc
-		return nil
-	})
-	if ok {
-		c.copy(a)
+	h, err := workflow.NextHOTP(c.u.vault, id, c.u.cfg.Now())
+	if c.changed(err, "") {
+		c.copy(h.Account)
 	}
 }
 
@@ -464,7 +456,13 @@ func (c *codesView) showRowMenu(a vault.Account, anchor fyne.CanvasObject) {
 
 // change saves a change to the vault and shows the result, or says why it failed.
 func (c *codesView) change(done string, f func(d *vault.Doc) error) bool {
-	if err := c.u.vault.Update(f); err != nil {
+	return c.changed(c.u.vault.Update(f), done)
+}
+
+// changed follows a change to the vault (err its result): it says why the change
+// failed, or shows the vault as it is now, backs it up and says done.
+func (c *codesView) changed(err error, done string) bool {
+	if err != nil {
 		c.say("Nothing was changed: " + err.Error())
 		return false
 	}

@@ -82,7 +82,10 @@ func (u *UI) showWelcome() {
 	u.Strength = widget.NewLabel("")
 	u.Message = wrapped("")
 	u.Remember = widget.NewCheck("Remember on this computer (keyring)", nil)
-	u.Remember.SetChecked(true)
+	u.Remember.SetChecked(u.cfg.Keyring != nil)
+	if u.cfg.Keyring == nil {
+		u.Remember.Disable() // the keyring is off (--no-keyring, WARD_KEYRING=off)
+	}
 	u.CreateBtn = widget.NewButtonWithIcon("Create my vault", theme.ConfirmIcon(), u.tryCreate)
 	u.CreateBtn.Importance = widget.HighImportance
 	u.Passphrase.OnChanged = func(p string) { u.Strength.SetText(StrengthHint(p)) }
@@ -115,12 +118,20 @@ func (u *UI) tryCreate() {
 		u.Repeat.SetText("")
 		return
 	}
-	v, err := u.cfg.Create(p, u.Remember.Checked)
+	v, err := u.cfg.Create(p)
 	if err != nil {
 		u.Message.SetText("Ward could not create the vault: " + err.Error())
 		return
 	}
+	var kept error
+	if u.Remember.Checked && u.cfg.Keyring != nil {
+		kept = v.Remember(u.cfg.Keyring)
+	}
 	u.showCodes(v)
+	if kept != nil {
+		// Said, not dropped: otherwise the next start asks for the passphrase unexplained.
+		u.codes.say("The vault is created, but the keyring did not take its key, so Ward will ask for the passphrase: " + kept.Error())
+	}
 }
 
 // StrengthHint says, in a few words, how hard a passphrase is to guess: a rough
