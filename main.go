@@ -1,5 +1,9 @@
 // Command ward is a desktop authenticator: TOTP, HOTP and Steam codes from an
 // encrypted vault that can always be restored. Run `ward help` for the commands.
+//
+// main only wires: the command line (internal/cli) runs with the real streams,
+// environment, clock, keyring and screen, and with the one runner that creates the
+// Fyne application for the window (package app).
 package main
 
 import (
@@ -10,6 +14,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/wardauth/ward/app"
+	"github.com/wardauth/ward/internal/cli"
 	"github.com/wardauth/ward/internal/quietapp"
 	"github.com/wardauth/ward/internal/quietlocale"
 	"github.com/wardauth/ward/internal/winpos"
@@ -19,18 +24,17 @@ import (
 
 func main() {
 	quietlocale.Restore()
-	c := &cli{
-		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
-		getenv: os.Getenv, now: time.Now,
-		keyringFactory: func() vault.Keyring { return vault.SystemKeyring{} },
-		gui:            runGUI,
-		capture:        scanner.CaptureScreen,
-	}
-	os.Exit(c.run(os.Args[1:]))
+	os.Exit(cli.Run(cli.Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Getenv: os.Getenv, Now: time.Now,
+		Keyring: func() vault.Keyring { return vault.SystemKeyring{} },
+		Window:  runWindow,
+		Capture: scanner.CaptureScreen,
+	}, os.Args[1:]))
 }
 
-// runGUI creates the Fyne application (only main does) and shows the window.
-func runGUI(cfg app.Config) error {
+// runWindow creates the Fyne application (only main does) and shows the window.
+func runWindow(cfg app.Config) error {
 	a := fyneapp.NewWithID("io.github.wardauth.ward")
 	fyne.SetCurrentApp(quietapp.Wrap(a)) // no animations; a tray only where there is a host
 	a.SetIcon(app.AppIcon)

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/image/bmp"
 
 	"github.com/wardauth/ward/app"
+	"github.com/wardauth/ward/internal/cli"
 	"github.com/wardauth/ward/internal/qrcorpus"
 	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/vault"
@@ -36,16 +37,16 @@ func TestMain(m *testing.M) {
 	// Read by test binaries only; this one is also the scripts' ward command.
 	os.Setenv("WARD_TEST_SCRYPT_WORK_FACTOR", "10")
 	testscript.Main(m, map[string]func(){
-		"ward": func() { os.Exit(testCLI().run(os.Args[1:])) },
+		"ward": func() { os.Exit(cli.Run(testEnv(), os.Args[1:])) },
 	})
 }
 
-func testCLI() *cli {
-	return &cli{
-		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, now: time.Now,
-		keyringFactory: func() vault.Keyring { return fileKeyring(os.Getenv("WARD_TEST_KEYRING")) },
-		capture:        scanner.CaptureScreen,
-		gui: func(o app.Config) error {
+func testEnv() cli.Env {
+	return cli.Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now,
+		Keyring: func() vault.Keyring { return fileKeyring(os.Getenv("WARD_TEST_KEYRING")) },
+		Capture: scanner.CaptureScreen,
+		Window: func(o app.Config) error {
 			v, err := o.Open()
 			if err != nil {
 				return fmt.Errorf("the window would say: %w", err)

@@ -8,16 +8,13 @@ import (
 )
 
 // Describe says in a few words what a QR code's text is, for codes that are no
-// account: "a web address (example.com)", "a Wi-Fi network", "plain text (42
-// characters)". It never repeats free text, which could be a key or a password.
+// account link and no transfer link (what those are, vault.KindOf decides):
+// "a web address (example.com)", "a Wi-Fi network", "plain text (42 characters)".
+// It never repeats free text, which could be a key or a password.
 func Describe(text string) string {
 	lower := strings.ToLower(strings.TrimSpace(text))
 	scheme, _, _ := strings.Cut(lower, ":")
 	switch {
-	case strings.HasPrefix(lower, "otpauth://"):
-		return "an otpauth link"
-	case strings.HasPrefix(lower, "otpauth-migration://"):
-		return "a Google Authenticator transfer code"
 	case scheme == "http" || scheme == "https":
 		if u, err := url.Parse(strings.TrimSpace(text)); err == nil && u.Host != "" {
 			return fmt.Sprintf("a web address (%s)", u.Host)
