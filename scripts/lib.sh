@@ -39,7 +39,7 @@ TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oatht
   postgresql)
 
 # The benchmarks: zbarimg, the peer the QR decoder is measured against.
-BENCH_PACKAGES=(zbar-tools curl sqlite3)
+BENCH_PACKAGES=(zbar-tools curl sqlite3 postgresql)
 
 check_go() {
   command -v go >/dev/null || { echo "Go is not installed: get Go 1.26 or newer first" >&2; exit 1; }

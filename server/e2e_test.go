@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wardauth/ward/server/store/sqlite"
+	"github.com/wardauth/ward/server/store/storetest"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -32,8 +32,9 @@ func codeNow(secret string, t time.Time) string {
 }
 
 // TestServerBinary builds the pure-Go server (CGO_ENABLED=0), adds a user with the
-// admin command, serves on loopback (sweeping an old audit event at start), signs in and enrolls over HTTP, and stops on
-// SIGTERM with exit status 0.
+// admin command, serves on loopback (sweeping an old audit event at start), signs
+// in and enrolls over HTTP, and stops on SIGTERM with exit status 0: on SQLite in
+// its data folder, and on PostgreSQL with --db.
 func TestServerBinary(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "ward-server")
@@ -42,8 +43,17 @@ func TestServerBinary(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
 	}
-	data := filepath.Join(dir, "data")
+	storetest.Each(t, func(t *testing.T, eng storetest.Engine) { serverBinary(t, bin, eng) })
+}
+
+func serverBinary(t *testing.T, bin string, eng storetest.Engine) {
+	data := filepath.Join(t.TempDir(), "data")
 	env := append(os.Environ(), "WARD_SERVER_DATA="+data)
+	db := filepath.Join(data, "ward.db")
+	if eng.Name != "sqlite" {
+		db = eng.New(t).URL
+		env = append(env, "WARD_SERVER_DB="+db)
+	}
 	add := exec.Command(bin, "admin", "add-user", "bob", "--admin")
 	add.Env = append(env, "WARD_USER_PASSWORD=bob's long password")
 	if out, err := add.CombinedOutput(); err != nil || !strings.Contains(string(out), "added user bob") {
@@ -60,7 +70,7 @@ func TestServerBinary(t *testing.T) {
 
 	// An audit event from 400 days ago: the server's sweep at start removes it
 	// (--audit-days 365 by default).
-	st, err := sqlite.Open(filepath.Join(data, "ward.db"))
+	st, err := storetest.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

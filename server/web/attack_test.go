@@ -765,3 +765,31 @@ func TestTrustedProxySeparatesClients(t *testing.T) {
 		}
 	})
 }
+
+// A replayed code is a failure like a wrong one, on sign-in and on verify: it
+// never ends a streak of failures (were it to, one known old code between guesses
+// would make the budget endless).
+func TestReplayIsAFailure(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng)
+		secret, _ := e.enroll(e.client())
+		token, _ := e.srv.AddToken(context.Background(), "app")
+		e.clk.add(30 * time.Second)
+		used := codeNow(secret, e.clk.now())
+		if _, out := e.verify(token, "alice", used); out["valid"] != true {
+			t.Fatal("the first use of a code refused")
+		}
+		for i := range 2 {
+			e.verify(token, "alice", "000000")
+			if st, out := e.verify(token, "alice", used); st != 200 || out["valid"] != false {
+				t.Fatalf("replay %d: %d %v", i, st, out)
+			}
+		}
+		e.verify(token, "alice", "000000")
+		// 3 wrong codes and 2 replays: the budget of 5 is spent.
+		e.clk.add(30 * time.Second)
+		if st, _ := e.verify(token, "alice", codeNow(secret, e.clk.now())); st != 429 {
+			t.Fatalf("the right code after 4 wrong ones and 4 replays: %d, want 429", st)
+		}
+	})
+}

@@ -30,6 +30,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,6 +47,9 @@ var migrations embed.FS
 type Store struct {
 	pool     *pgxpool.Pool
 	refusals *store.Refusals
+
+	mu    sync.Mutex
+	users map[string]*cachedUser // Verify's users, by name
 }
 
 var _ store.Store = (*Store)(nil)
@@ -72,7 +76,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, users: map[string]*cachedUser{}}
 	s.refusals = store.NewRefusals(func(r store.AuditRow) error {
 		return s.auditRow(context.Background(), r.At.Unix(), r.UserID, r.Event, r.Addr, r.Detail, r.Count)
 	})
@@ -275,84 +279,6 @@ func replaceCodes(ctx context.Context, tx pgx.Tx, userID int64, hashes []string)
 	return err
 }
 
-// The use of a code, the budget cleared if it was used, and the audit row: one
-// statement, so one commit. $1, $2: the use's arguments; $3 the budget's key; $4
-// the time, $5 the address, $6 the application.
-const (
-	verifyStep = `WITH used AS (` + stepUse + ` RETURNING id),
-		cleared AS (DELETE FROM attempts WHERE key = $3 AND EXISTS (SELECT 1 FROM used)),
-		logged AS (INSERT INTO audit (at, user_id, event, addr, detail)
-			SELECT $4, $2, CASE WHEN EXISTS (SELECT 1 FROM used) THEN 'verified' ELSE 'verify_failed' END, $5, $6)
-		SELECT EXISTS (SELECT 1 FROM used)`
-	verifyBackup = `WITH used AS (` + backupUse + ` RETURNING user_id),
-		cleared AS (DELETE FROM attempts WHERE key = $3 AND EXISTS (SELECT 1 FROM used)),
-		logged AS (INSERT INTO audit (at, user_id, event, addr, detail)
-			SELECT $4, $1, CASE WHEN EXISTS (SELECT 1 FROM used) THEN 'verified' ELSE 'verify_failed' END, $5, $6)
-		SELECT EXISTS (SELECT 1 FROM used)`
-	verifyNone = `INSERT INTO audit (at, user_id, event, addr, detail) VALUES ($1, $2, 'verify_failed', $3, $4)`
-)
-
-func (s *Store) Verify(ctx context.Context, c store.VerifyCheck) (store.VerifyResult, error) {
-	var v store.VerifyResult
-	now, expired := c.Now.Unix(), c.Now.Add(-c.Lockout).Unix()
-	// One round trip: the token and the user, and an attempt spent if the token exists.
-	b := &pgx.Batch{}
-	b.Queue(`SELECT t.name, u.id, u.name, u.mfa, u.secret_enc, u.last_step
-		FROM app_tokens t LEFT JOIN users u ON u.name = $2 WHERE t.hash = $1`, c.TokenMAC, c.Username)
-	b.Queue(`INSERT INTO attempts (key, failures, last_failure) SELECT $1, 1, $3
-		WHERE EXISTS (SELECT 1 FROM app_tokens WHERE hash = $5)
-		ON CONFLICT (key) DO UPDATE SET
-			failures = CASE WHEN attempts.last_failure <= $2 THEN 1 ELSE attempts.failures + 1 END,
-			last_failure = $3
-		WHERE attempts.failures < $4 OR attempts.last_failure <= $2`, c.AttemptKey, expired, now, c.MaxAttempts, c.TokenMAC)
-	res := s.pool.SendBatch(ctx, b)
-	var id *int64
-	var name *string
-	var mfa *bool
-	var secret []byte
-	var last *int64
-	err := res.QueryRow().Scan(&v.App, &id, &name, &mfa, &secret, &last)
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = nil
-	}
-	tag, err2 := res.Exec()
-	if err3 := res.Close(); err == nil {
-		err = errors.Join(err2, err3)
-	}
-	if err != nil || v.App == "" {
-		return store.VerifyResult{}, err
-	}
-	enrolled := id != nil && mfa != nil && *mfa
-	if enrolled {
-		v.User = store.User{ID: *id, Name: *name, MFA: true, SecretEnc: secret, LastStep: *last}
-	}
-	if tag.RowsAffected() == 0 {
-		v.Locked, err = s.lockedFor(ctx, c.AttemptKey, c.Lockout, c.Now)
-		return v, err
-	}
-	if !enrolled {
-		v.User = store.User{}
-		return v, nil
-	}
-	if c.BackupHash != "" {
-		err = s.pool.QueryRow(ctx, verifyBackup, v.User.ID, c.BackupHash, c.AttemptKey, now, c.Addr, v.App).Scan(&v.Valid)
-		return v, err
-	}
-	step, ok, err := c.TOTP(v.User)
-	if err != nil {
-		// The server's fault (a key that does not open the secret): nothing is spent.
-		if rerr := s.ReleaseAttempt(ctx, c.AttemptKey); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
-		return v, err
-	}
-	if !ok {
-		return v, s.exec(ctx, verifyNone, now, v.User.ID, c.Addr, v.App)
-	}
-	err = s.pool.QueryRow(ctx, verifyStep, step, v.User.ID, c.AttemptKey, now, c.Addr, v.App).Scan(&v.Valid)
-	return v, err
-}
-
 func (s *Store) SetPending(ctx context.Context, userID int64, mfa bool, secretEnc []byte, session string, expires time.Time) (bool, error) {
 	return s.once(ctx, `UPDATE users SET pending_enc = $1, pending_expires = $2, pending_session = $3
 		WHERE id = $4 AND mfa = $5`, secretEnc, expires.Unix(), session, userID, mfa)
@@ -549,4 +475,3 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, lockout time.Duration,
 	}
 	return n, nil
 }
-
