@@ -200,12 +200,10 @@ func TestWindowSmoke(t *testing.T) {
 	w.ok("", "add", "otpauth://totp/Smoketest:operator@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Smoketest")
 
 	c := w.cmd("")
-	var e bytes.Buffer
+	var e syncBuffer
 	c.Stderr = &e
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { c.Process.Kill(); c.Wait() }()
+	exited, stop := startWatched(t, c)
+	defer stop()
 
 	// Wait for the window titled "Ward".
 	id := wardWindow(c, 20*time.Second, 200*time.Millisecond)
@@ -241,9 +239,26 @@ func TestWindowSmoke(t *testing.T) {
 		data, _ := os.ReadFile(shot)
 		os.WriteFile(filepath.Join(dir, "window-smoke.png"), data, 0o644)
 	}
-	if c.ProcessState != nil {
-		t.Fatalf("ward exited early: %s", e.String())
+	// Still running after all that: ProcessState is only known once Wait returns,
+	// which startWatched's goroutine does the moment ward ends.
+	select {
+	case <-exited:
+		t.Fatalf("ward exited early (%s): %s", c.ProcessState, e.String())
+	default:
 	}
+}
+
+// startWatched starts c and waits for it in the background: exited is closed when
+// it has ended (c.ProcessState is set by then); stop kills it if it still runs and
+// returns once it has ended.
+func startWatched(t testing.TB, c *exec.Cmd) (exited <-chan struct{}, stop func()) {
+	t.Helper()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { c.Wait(); close(done) }()
+	return done, func() { c.Process.Kill(); <-done }
 }
 
 // showsCode reports whether OCR text holds the smoke account's code of this period
@@ -656,5 +671,35 @@ func TestRestoreDrill(t *testing.T) {
 				t.Fatalf("%s at %d: %s before, %s after", a.Label(), at, x, y)
 			}
 		}
+	}
+}
+
+// startWatched sees a process end, and sees one still running as running: the check
+// at the end of TestWindowSmoke can fail (reading ProcessState before Wait could not).
+func TestStartWatched(t *testing.T) {
+	c := exec.Command("sh", "-c", "exit 3")
+	exited, stop := startWatched(t, c)
+	defer stop()
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the end of a process was not seen")
+	}
+	if c.ProcessState == nil || c.ProcessState.ExitCode() != 3 {
+		t.Fatalf("process state %v", c.ProcessState)
+	}
+
+	c = exec.Command("sleep", "30")
+	exited, stop = startWatched(t, c)
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-exited:
+		t.Fatal("a running process was seen to end")
+	default:
+	}
+	start := time.Now()
+	stop()
+	if time.Since(start) > 5*time.Second || c.ProcessState == nil {
+		t.Fatalf("stop did not end the process: %v", c.ProcessState)
 	}
 }
