@@ -171,9 +171,10 @@ func (s *Server) HashPassword(ctx context.Context, password string) (string, err
 	return s.hasher.Hash(ctx, password)
 }
 
-// attemptKey is the key of a name's attempt budget: its MAC, so that the database
-// keeps no name typed for no account (it may be a password typed in the wrong field).
-func (s *Server) attemptKey(name string) string { return s.keys.MAC("attempts\x00" + name) }
+// attemptKey is the key of a name's attempt budget: 64 bits of its MAC, so that
+// the database keeps no name typed for no account (it may be a password typed in
+// the wrong field), and looks the budget up by an integer.
+func (s *Server) attemptKey(name string) int64 { return s.keys.MAC64("attempts\x00" + name) }
 
 // check is one evaluation of a credential under the limits.
 type check struct {

@@ -46,15 +46,15 @@ type Store interface {
 	// than keepSession (a session's MAC) and every remembered device.
 	SetPassword(ctx context.Context, userID int64, hash, keepSession string) error
 
-	// BeginAttempt spends one attempt of the budget kept under key (the MAC of a
-	// name, existing or not) before a password or code is checked: false, with the
+	// BeginAttempt spends one attempt of the budget kept under key (64 bits of the
+	// MAC of a name, existing or not) before a password or code is checked: false, with the
 	// time left, when maxAttempts failures followed each other, each less than
 	// lockout after the one before, and the last is less than lockout old.
-	BeginAttempt(ctx context.Context, key string, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error)
+	BeginAttempt(ctx context.Context, key int64, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error)
 	// ReleaseAttempt gives back one attempt that was no failure.
-	ReleaseAttempt(ctx context.Context, key string) error
+	ReleaseAttempt(ctx context.Context, key int64) error
 	// ClearAttempts ends a streak of failures: the check succeeded.
-	ClearAttempts(ctx context.Context, key string) error
+	ClearAttempts(ctx context.Context, key int64) error
 
 	// UseStep records that a TOTP step was used, only if later than the last one.
 	UseStep(ctx context.Context, userID, step int64) (bool, error)
@@ -170,7 +170,7 @@ type Enrolled struct {
 // VerifyCheck is one application's check of a user's code (POST /api/v1/verify).
 type VerifyCheck struct {
 	TokenMAC, Username string
-	AttemptKey         string // the budget's key: the MAC of Username
+	AttemptKey         int64  // the budget's key: the MAC of Username, as a number
 	MaxAttempts        int
 	Lockout            time.Duration
 	Now                time.Time

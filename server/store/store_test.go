@@ -83,7 +83,7 @@ func TestAttemptBudget(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		s, _, _ := testStore(t, e)
 		ctx := context.Background()
-		id := "key of alice"
+		id := int64(1234567)
 		now := time.Unix(10_000, 0)
 		var allowed atomic.Int32
 		var wg sync.WaitGroup
@@ -290,7 +290,7 @@ func TestVerifyCacheFollowsOtherWrites(t *testing.T) {
 		s.AddToken(ctx, "app", "mac", now)
 		var seen int64 // the last step Verify was told
 		check := func(step int64) store.VerifyCheck {
-			return store.VerifyCheck{TokenMAC: "mac", Username: "alice", AttemptKey: "alice's", MaxAttempts: 3, Lockout: time.Minute, Now: now,
+			return store.VerifyCheck{TokenMAC: "mac", Username: "alice", AttemptKey: 42, MaxAttempts: 3, Lockout: time.Minute, Now: now,
 				TOTP: func(u store.User) (int64, bool, error) { seen = u.LastStep; return step, step > 0, nil }}
 		}
 		verify := func(what string, c store.VerifyCheck, valid bool) store.VerifyResult {
@@ -329,10 +329,10 @@ func TestVerifyCacheFollowsOtherWrites(t *testing.T) {
 		// This process: after a success, two failed sign-in attempts, then one failed
 		// check, locks (limit 3); the cache must not think there were fewer failures.
 		// (The checks above for a user without 2FA spent the budget too: cleared.)
-		s.ClearAttempts(ctx, "alice's")
+		s.ClearAttempts(ctx, 42)
 		verify("step 21", check(21), true)
 		for range 2 {
-			if ok, _, _ := s.BeginAttempt(ctx, "alice's", 3, time.Minute, now); !ok {
+			if ok, _, _ := s.BeginAttempt(ctx, 42, 3, time.Minute, now); !ok {
 				t.Fatal("an attempt refused early")
 			}
 		}
@@ -342,7 +342,7 @@ func TestVerifyCacheFollowsOtherWrites(t *testing.T) {
 		}
 		// This process disables 2FA: no more checks.
 		s.DisableMFA(ctx, id, "")
-		s.ClearAttempts(ctx, "alice's")
+		s.ClearAttempts(ctx, 42)
 		if v, _ := s.Verify(ctx, check(23)); v.User.ID != 0 || v.Valid {
 			t.Fatalf("a check after 2FA was turned off here: %+v", v)
 		}

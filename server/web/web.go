@@ -86,7 +86,9 @@ func (s *Server) guard(h http.Handler) http.Handler {
 			fail(w, http.StatusRequestEntityTooLarge, "The request is too large.")
 			return
 		}
-		if r.Body != nil && r.Body != http.NoBody {
+		// A declared length within the cap is what the server reads at most; a body
+		// of unknown length (chunked) is cut at the cap.
+		if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		h.ServeHTTP(w, r)
@@ -109,7 +111,7 @@ func fail(w http.ResponseWriter, status int, msg string) {
 
 // readJSON reads the body of an API call: JSON (or no type given), within maxBody.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
 			fail(w, http.StatusUnsupportedMediaType, "This call takes JSON: send Content-Type: application/json.")
 			return false

@@ -50,6 +50,7 @@ type Store struct {
 
 	mu    sync.Mutex
 	users map[string]*cachedUser // Verify's users, by name
+	group grouper                // Verify's statements, sent in groups
 }
 
 var _ store.Store = (*Store)(nil)
@@ -65,6 +66,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	if !strings.Contains(url, "pool_max_conns=") {
 		cfg.MaxConns = 16
 	}
@@ -80,6 +82,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	s.refusals = store.NewRefusals(func(r store.AuditRow) error {
 		return s.auditRow(context.Background(), r.At.Unix(), r.UserID, r.Event, r.Addr, r.Detail, r.Count)
 	})
+	s.startGroupers()
 	return s, nil
 }
 
@@ -133,6 +136,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 
 // Close writes the refusals counted, then closes the connections.
 func (s *Store) Close() error {
+	s.stopGroupers()
 	s.refusals.Close()
 	s.pool.Close()
 	return nil
@@ -219,7 +223,7 @@ const attemptSpend = `INSERT INTO attempts (key, failures, last_failure) VALUES 
 		last_failure = $3
 	WHERE attempts.failures < $4 OR attempts.last_failure <= $2`
 
-func (s *Store) BeginAttempt(ctx context.Context, key string, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error) {
+func (s *Store) BeginAttempt(ctx context.Context, key int64, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error) {
 	ok, err := s.once(ctx, attemptSpend, key, now.Add(-lockout).Unix(), now.Unix(), maxAttempts)
 	if err != nil || ok {
 		return ok, 0, err
@@ -229,7 +233,7 @@ func (s *Store) BeginAttempt(ctx context.Context, key string, maxAttempts int, l
 }
 
 // lockedFor is how long a spent budget stays spent.
-func (s *Store) lockedFor(ctx context.Context, key string, lockout time.Duration, now time.Time) (time.Duration, error) {
+func (s *Store) lockedFor(ctx context.Context, key int64, lockout time.Duration, now time.Time) (time.Duration, error) {
 	var last int64
 	if err := s.pool.QueryRow(ctx, `SELECT last_failure FROM attempts WHERE key = $1`, key).Scan(&last); err != nil {
 		return 0, err
@@ -237,11 +241,11 @@ func (s *Store) lockedFor(ctx context.Context, key string, lockout time.Duration
 	return max(time.Unix(last, 0).Add(lockout).Sub(now), time.Second), nil
 }
 
-func (s *Store) ReleaseAttempt(ctx context.Context, key string) error {
+func (s *Store) ReleaseAttempt(ctx context.Context, key int64) error {
 	return s.exec(ctx, `UPDATE attempts SET failures = GREATEST(failures - 1, 0) WHERE key = $1`, key)
 }
 
-func (s *Store) ClearAttempts(ctx context.Context, key string) error {
+func (s *Store) ClearAttempts(ctx context.Context, key int64) error {
 	return s.exec(ctx, `DELETE FROM attempts WHERE key = $1`, key)
 }
 

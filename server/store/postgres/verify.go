@@ -25,8 +25,8 @@ import (
 //     code, the row's condition lets one through;
 //   - logged: the audit row of the check;
 //
-// and it returns the token's name, cur, spent, used, and the budget's last failure
-// (for a lockout's Retry-After). Only a code that is usable ends a streak: a
+// and it returns the token's name, cur, spent and used; a lockout's Retry-After
+// reads the budget's last failure then. Only a code that is usable ends a streak: a
 // wrong code or a replay counts. The code is checked in Go before the statement,
 // with the cached last step; the row's condition refuses a replay all the same.
 //
@@ -52,8 +52,7 @@ const verifyTail = `),
 	logged AS (INSERT INTO audit (at, user_id, event, addr, detail)
 		SELECT $6, $2, CASE WHEN EXISTS (SELECT 1 FROM used) THEN 'verified' ELSE 'verify_failed' END, $9, (SELECT name FROM tok)
 		WHERE EXISTS (SELECT 1 FROM spent))
-	SELECT (SELECT name FROM tok), EXISTS (SELECT 1 FROM cur), EXISTS (SELECT 1 FROM spent),
-		EXISTS (SELECT 1 FROM used), (SELECT last_failure FROM attempts WHERE key = $4)`
+	SELECT (SELECT name FROM tok), EXISTS (SELECT 1 FROM cur), EXISTS (SELECT 1 FROM spent), EXISTS (SELECT 1 FROM used)`
 
 var (
 	verifyStep = verifyHead + `SELECT 1 FROM users WHERE id = $2 AND last_step < $8::bigint` + verifyMiddle +
@@ -62,9 +61,19 @@ var (
 	verifyBackup = verifyHead + `SELECT 1 FROM backup_codes WHERE user_id = $2 AND hash = $8::text AND NOT used` + verifyMiddle +
 		`UPDATE backup_codes SET used = true WHERE user_id = $2 AND hash = $8::text AND NOT used
 		AND EXISTS (SELECT 1 FROM spent) RETURNING 1` + verifyTail
-	// A code that matched no step: nothing is usable ($8 is null).
-	verifyWrong = verifyHead + `SELECT 1 WHERE $8::text IS NOT NULL AND false` + verifyMiddle +
-		`SELECT 1 WHERE false` + verifyTail
+	// A code that matched no step: nothing is usable, nothing used ($8 is null).
+	verifyWrong = `WITH tok AS (SELECT name FROM app_tokens WHERE hash = $1),
+	cur AS (SELECT 1 FROM users WHERE id = $2 AND mfa AND secret_enc = $3),
+	spent AS (INSERT INTO attempts (key, failures, last_failure) SELECT $4, 1, $6
+		WHERE EXISTS (SELECT 1 FROM tok) AND EXISTS (SELECT 1 FROM cur) AND $8::text IS NULL
+		ON CONFLICT (key) DO UPDATE SET
+			failures = CASE WHEN attempts.last_failure <= $5 THEN 1 ELSE attempts.failures + 1 END,
+			last_failure = $6
+		WHERE attempts.failures < $7 OR attempts.last_failure <= $5
+		RETURNING 1),
+	logged AS (INSERT INTO audit (at, user_id, event, addr, detail)
+		SELECT $6, $2, 'verify_failed', $9, (SELECT name FROM tok) WHERE EXISTS (SELECT 1 FROM spent))
+	SELECT (SELECT name FROM tok), EXISTS (SELECT 1 FROM cur), EXISTS (SELECT 1 FROM spent), false`
 )
 
 // verifyNobody spends the attempt of a name with no enrolled user, if the token
@@ -112,13 +121,12 @@ func (s *Store) Verify(ctx context.Context, c store.VerifyCheck) (store.VerifyRe
 				q, arg, usedStep = verifyStep, step, step
 			}
 		}
-		var app *string
-		var current, spent bool
-		var last *int64
-		if err := s.pool.QueryRow(ctx, q, c.TokenMAC, u.id, u.secret, c.AttemptKey, expired, now, c.MaxAttempts, arg, c.Addr).
-			Scan(&app, &current, &spent, &v.Valid, &last); err != nil {
-			return store.VerifyResult{}, err
+		out := s.run(ctx, c.AttemptKey, q, c.TokenMAC, u.id, u.secret, c.AttemptKey, expired, now, c.MaxAttempts, arg, c.Addr)
+		if out.err != nil {
+			return store.VerifyResult{}, out.err
 		}
+		app, current, spent := out.app, out.current, out.spent
+		v.Valid = out.used
 		if app == nil {
 			return store.VerifyResult{}, nil // no such token: nothing was done
 		}
@@ -129,8 +137,8 @@ func (s *Store) Verify(ctx context.Context, c store.VerifyCheck) (store.VerifyRe
 		}
 		if !spent {
 			v.Valid = false
-			v.Locked = lockedLeft(last, c.Lockout, c.Now)
-			return v, nil
+			v.Locked, err = s.lockedFor(ctx, c.AttemptKey, c.Lockout, c.Now)
+			return v, err
 		}
 		if v.Valid && usedStep >= 0 {
 			s.remember(c.Username, &cachedUser{id: u.id, secret: u.secret, lastStep: usedStep})

@@ -609,7 +609,7 @@ const attemptSpend = `INSERT INTO attempts (key, failures, last_failure) VALUES 
 // last is less than lockout old. Parallel guesses each spend their own attempt, so
 // no more than maxAttempts are ever evaluated. ClearAttempts gives the budget back
 // after a success, ReleaseAttempt one attempt that was no failure.
-func (s *Store) BeginAttempt(ctx context.Context, key string, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error) {
+func (s *Store) BeginAttempt(ctx context.Context, key int64, maxAttempts int, lockout time.Duration, now time.Time) (bool, time.Duration, error) {
 	var left time.Duration
 	err := s.write(ctx, func(t *wtx) error {
 		var err error
@@ -620,7 +620,7 @@ func (s *Store) BeginAttempt(ctx context.Context, key string, maxAttempts int, l
 }
 
 // spend is BeginAttempt inside a write: 0, or the time the budget stays spent.
-func (t *wtx) spend(key string, maxAttempts int, lockout time.Duration, now time.Time) (time.Duration, error) {
+func (t *wtx) spend(key int64, maxAttempts int, lockout time.Duration, now time.Time) (time.Duration, error) {
 	n, err := t.affected(attemptSpend, key, now.Add(-lockout).Unix(), now.Unix(), maxAttempts)
 	if err != nil || n == 1 {
 		return 0, err
@@ -635,12 +635,12 @@ func (t *wtx) spend(key string, maxAttempts int, lockout time.Duration, now time
 // ReleaseAttempt gives back one attempt that was no failure: a correct password
 // (the sign-in is not complete until the code), or a check that could not run
 // (the server busy, the client gone).
-func (s *Store) ReleaseAttempt(ctx context.Context, key string) error {
+func (s *Store) ReleaseAttempt(ctx context.Context, key int64) error {
 	return s.exec(ctx, `UPDATE attempts SET failures = MAX(failures - 1, 0) WHERE key = $1`, key)
 }
 
 // ClearAttempts ends a streak of failures: the sign-in or check succeeded.
-func (s *Store) ClearAttempts(ctx context.Context, key string) error {
+func (s *Store) ClearAttempts(ctx context.Context, key int64) error {
 	return s.exec(ctx, attemptsClear, key)
 }
 

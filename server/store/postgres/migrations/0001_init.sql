@@ -48,7 +48,7 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_at ON audit (at);
 CREATE TABLE attempts (
-	key TEXT PRIMARY KEY,
+	key BIGINT PRIMARY KEY,
 	failures INTEGER NOT NULL,
 	last_failure BIGINT NOT NULL
 );

@@ -2,7 +2,7 @@
 -- name that does not exist is refused exactly like one that does; a streak of
 -- failures ends after the lockout time without one.
 CREATE TABLE attempts (
-	key TEXT PRIMARY KEY,
+	key INTEGER PRIMARY KEY,
 	failures INTEGER NOT NULL,
 	last_failure INTEGER NOT NULL
 );
