@@ -56,7 +56,6 @@ type Server struct {
 	hasher Hasher
 	dummy  string // a hash to check against for unknown users, so timing says nothing
 	addrs  *addrLimiter
-
 }
 
 // New returns a server over a store and its keys.

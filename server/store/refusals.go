@@ -23,10 +23,10 @@ type Refusals struct {
 
 // AuditRow is one row of the audit table.
 type AuditRow struct {
-	At                   time.Time
-	UserID               int64 // 0: no account
+	At                  time.Time
+	UserID              int64 // 0: no account
 	Event, Addr, Detail string
-	Count                int64 // how many events the row stands for
+	Count               int64 // how many events the row stands for
 }
 
 type refusalKey struct {

@@ -170,7 +170,7 @@ type Enrolled struct {
 // VerifyCheck is one application's check of a user's code (POST /api/v1/verify).
 type VerifyCheck struct {
 	TokenMAC, Username string
-	AttemptKey         int64  // the budget's key: the MAC of Username, as a number
+	AttemptKey         int64 // the budget's key: the MAC of Username, as a number
 	MaxAttempts        int
 	Lockout            time.Duration
 	Now                time.Time

@@ -230,4 +230,3 @@ func (s *Server) answer(w http.ResponseWriter, err error) {
 	ref := s.refusal(w, err)
 	fail(w, ref.Status, ref.Msg)
 }
-

@@ -162,4 +162,3 @@ func Exec(t testing.TB, d DB, q string, args ...any) {
 		t.Fatalf("%s: %v", q, err)
 	}
 }
-
