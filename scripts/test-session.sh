@@ -8,6 +8,8 @@ trap 'rm -f "$log"; stop_postgres' EXIT
 start_postgres           # exports WARD_TEST_POSTGRES: the server's tests run on both engines
 
 go vet ./...
+unformatted=$(gofmt -l .)
+[ -z "$unformatted" ] || { echo "not gofmt-formatted: $unformatted"; exit 1; }
 status=0
 go test -count=1 -v "$@" ./... >"$log" 2>&1 || status=$?
 grep -E '^(ok|FAIL|\?) ' "$log" || true
