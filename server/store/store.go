@@ -31,11 +31,17 @@ var (
 	ErrNoUser  = errors.New("no such user")
 	ErrExists  = errors.New("exists already")
 	ErrNoToken = errors.New("no such application token")
+	// ErrLastAdmin: the change would leave no enabled admin.
+	ErrLastAdmin = errors.New("the last admin")
+	// ErrNoReset: no pending reset request of that ID.
+	ErrNoReset = errors.New("no such pending reset request")
 )
 
 // Store is the server's database.
 type Store interface {
 	// CreateUser adds a user and returns its ID; ErrExists when the name is taken.
+	// An empty password hash is an invited user, who cannot sign in until the
+	// invitation sets one.
 	CreateUser(ctx context.Context, name, email, passwordHash string, admin bool, now time.Time) (int64, error)
 	// UserByName and UserByID return a user, or ErrNoUser.
 	UserByName(ctx context.Context, name string) (User, error)
@@ -45,6 +51,64 @@ type Store interface {
 	// SetPassword replaces a user's password hash and ends every other session
 	// than keepSession (a session's MAC) and every remembered device.
 	SetPassword(ctx context.Context, userID int64, hash, keepSession string) error
+	// SignedIn records a complete sign-in: the user's last sign-in time.
+	SignedIn(ctx context.Context, userID int64, now time.Time) error
+	// SetLang records the user's choice of language ("" follows the browser).
+	SetLang(ctx context.Context, userID int64, lang string) error
+
+	// AdminUsers lists every user as the admins' table shows them, by name.
+	AdminUsers(ctx context.Context) ([]AdminUser, error)
+	// SetDisabled disables (ending every session and remembered device) or enables
+	// a user; ErrLastAdmin rather than disable the last enabled admin.
+	SetDisabled(ctx context.Context, userID int64, disabled bool, mails ...Mail) error
+	// SetAdmin makes or unmakes an admin; ErrLastAdmin rather than unmake the last
+	// enabled admin.
+	SetAdmin(ctx context.Context, userID int64, admin bool) error
+	// DeleteUser removes a user and all that is theirs; ErrLastAdmin rather than
+	// the last enabled admin.
+	DeleteUser(ctx context.Context, userID int64) error
+	// LockedBudgets returns the attempt budgets spent at now (maxAttempts failures,
+	// the last less than lockout old), by key, with when each lifts.
+	LockedBudgets(ctx context.Context, maxAttempts int, lockout time.Duration, now time.Time) (map[int64]time.Time, error)
+
+	// Policy returns the policy admins saved; when none was, def is saved first
+	// (the command line's flags make a new database's defaults).
+	Policy(ctx context.Context, def Policy) (Policy, error)
+	// SetPolicy saves the policy, and queues the mails that announce it.
+	SetPolicy(ctx context.Context, p Policy, mails ...Mail) error
+
+	// CreateInvite stores an invitation (by its token's MAC) for a user, until
+	// expires, and queues its mail.
+	CreateInvite(ctx context.Context, userID int64, hash string, now, expires time.Time, mails ...Mail) error
+	// UseInvite spends an unexpired, unused invitation once and sets the user's
+	// password: false when the invitation is unknown, used or expired.
+	UseInvite(ctx context.Context, hash, passwordHash string, now time.Time) (userID int64, ok bool, err error)
+
+	// RequestReset records a user's request to reset their two-factor sign-in
+	// (a lost phone), and queues the admins' mails.
+	RequestReset(ctx context.Context, userID int64, reason string, now time.Time, mails ...Mail) (int64, error)
+	// Resets lists the reset requests, the newest first.
+	Resets(ctx context.Context) ([]Reset, error)
+	// DecideReset approves or denies a pending request, by the admin named by; an
+	// approval resets the user's two-factor sign-in (as DisableMFA with no session
+	// kept) in the same transaction; ErrNoReset when it is not pending.
+	DecideReset(ctx context.Context, id int64, approve bool, by string, now time.Time, mails ...Mail) (Reset, error)
+
+	// AuditEvents lists audit events, the newest first.
+	AuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+
+	// QueueMail queues mails on their own (a mail whose Key is queued already is
+	// not queued again).
+	QueueMail(ctx context.Context, mails ...Mail) error
+	// ClaimMails takes up to limit mails due at now, unsent, and moves their next
+	// try lease later, so that no other sender takes them meanwhile.
+	ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Mail, error)
+	// MailSent records a mail as sent.
+	MailSent(ctx context.Context, id int64, now time.Time) error
+	// MailFailed records a failed try and when to try again.
+	MailFailed(ctx context.Context, id int64, next time.Time, reason string) error
+	// Outbox counts the mails not sent yet.
+	Outbox(ctx context.Context) (int, error)
 
 	// BeginAttempt spends one attempt of the budget kept under key (64 bits of the
 	// MAC of a name, existing or not) before a password or code is checked: false, with the
@@ -62,8 +126,8 @@ type Store interface {
 	UseBackupCode(ctx context.Context, userID int64, hash string) (bool, error)
 	// BackupCodesLeft counts a user's unused backup codes.
 	BackupCodesLeft(ctx context.Context, userID int64) (int, error)
-	// ReplaceBackupCodes kills the old set and stores the new one.
-	ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string) error
+	// ReplaceBackupCodes kills the old set, stores the new one, queues the mails.
+	ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string, mails ...Mail) error
 	// Verify is an application's check of a code, all of it atomic: the token,
 	// the user, one attempt spent (for a name with no enrolled user too), the
 	// code checked and used, the budget cleared on success, the audit row of a
@@ -79,11 +143,12 @@ type Store interface {
 	// ConfirmEnrollment makes the pending secret the user's, in one transaction,
 	// only if it is still the pending one and the state is still wasMFA; the old
 	// backup codes, sessions and remembered devices end, e.Session is the one
-	// session left.
-	ConfirmEnrollment(ctx context.Context, wasMFA bool, e Enrolled) (bool, error)
+	// session left; the mails are queued.
+	ConfirmEnrollment(ctx context.Context, wasMFA bool, e Enrolled, mails ...Mail) (bool, error)
 	// DisableMFA forgets the secret, a pending enrollment, the backup codes, the
-	// remembered devices and every session but keep ("" for none).
-	DisableMFA(ctx context.Context, userID int64, keep string) error
+	// remembered devices and every session but keep ("" for none), and queues the
+	// mails.
+	DisableMFA(ctx context.Context, userID int64, keep string, mails ...Mail) error
 
 	// CreateSession stores a session by its token's MAC, replacing the session
 	// old (a MAC) when given, in one write.
@@ -92,8 +157,9 @@ type Store interface {
 	SessionByHash(ctx context.Context, hash string, now time.Time) (Session, bool, error)
 	// DeleteSession signs a session out.
 	DeleteSession(ctx context.Context, hash string) error
-	// RememberDevice stores a remembered device by its token's MAC until expires.
-	RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time) error
+	// RememberDevice stores a remembered device by its token's MAC until expires,
+	// and queues the mails.
+	RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time, mails ...Mail) error
 	// DeviceRemembered reports whether the device with this MAC is remembered for userID.
 	DeviceRemembered(ctx context.Context, hash string, userID int64, now time.Time) (bool, error)
 
@@ -127,11 +193,83 @@ type User struct {
 	ID           int64
 	Name         string
 	Email        string
-	PasswordHash string
+	PasswordHash string // "": invited, no password yet
 	Admin        bool
+	Disabled     bool
 	MFA          bool   // enrolled and confirmed
 	SecretEnc    []byte // the TOTP secret, encrypted with the server key
 	LastStep     int64
+	Lang         string // the user's choice of language, "" for the browser's
+}
+
+// AdminUser is a user as the admins' table shows them.
+type AdminUser struct {
+	ID         int64
+	Name       string
+	Email      string
+	Admin      bool
+	Disabled   bool
+	MFA        bool
+	Invited    bool      // no password yet
+	Created    time.Time
+	EnrolledAt time.Time // zero when not enrolled
+	LastSignIn time.Time // zero when never
+	CodesLeft  int
+}
+
+// Policy is the team's two-factor policy and authentication settings.
+type Policy struct {
+	Require2FA   bool
+	Deadline     time.Time // zero: no deadline, required at once
+	MaxAttempts  int
+	Lockout      time.Duration
+	Skew         int
+	RememberDays int
+	BackupCodes  int
+	Updated      time.Time
+	UpdatedBy    string
+}
+
+// Reset is a request to reset a user's two-factor sign-in (a lost phone).
+type Reset struct {
+	ID          int64
+	UserID      int64
+	Username    string
+	Reason      string
+	RequestedAt time.Time
+	State       string // "pending", "approved" or "denied"
+	DecidedBy   string
+	DecidedAt   time.Time
+}
+
+// AuditQuery narrows a listing of the audit table; zero fields do not.
+type AuditQuery struct {
+	User  string // a user's name
+	Event string
+	Since time.Time
+	Limit int // 0: every event
+}
+
+// AuditEvent is a row of the audit table as admins read it.
+type AuditEvent struct {
+	At     time.Time
+	User   string // "" for none
+	Event  string
+	Addr   string
+	Detail string
+	Count  int64 // how many events the row stands for (refusals, counted per minute)
+}
+
+// Mail is a message in the outbox: written in the same transaction as the change
+// it tells of, sent (and retried) afterwards.
+type Mail struct {
+	ID       int64
+	Key      string // queued at most once per key ("" for no such rule)
+	To       string
+	Subject  string
+	Body     string // plain text
+	Created  time.Time // when queued, and first due (zero: the moment it is queued)
+	Attempts int
 }
 
 // UserSummary is a user as the admin listing shows it.
@@ -164,7 +302,8 @@ type Enrolled struct {
 	Step       int64
 	CodeHashes []string
 	Session    string
-	Expires    time.Time
+	Expires    time.Time // the session's end
+	At         time.Time // now: when the user enrolled
 }
 
 // VerifyCheck is one application's check of a user's code (POST /api/v1/verify).

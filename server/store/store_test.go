@@ -28,7 +28,7 @@ func enrollDirect(t *testing.T, s store.Store, id int64, sealed []byte, step int
 		t.Fatalf("pending: %v %v", ok, err)
 	}
 	ok, err := s.ConfirmEnrollment(ctx, false, store.Enrolled{UserID: id, SecretEnc: sealed, Step: step, CodeHashes: hashes,
-		Session: fmt.Sprintf("session %d", step), Expires: time.Unix(1<<40, 0)})
+		Session: fmt.Sprintf("session %d", step), Expires: time.Unix(1<<40, 0), At: time.Unix(1000, 0)})
 	if !ok || err != nil {
 		t.Fatalf("confirm: %v %v", ok, err)
 	}

@@ -268,7 +268,7 @@ func (s *Store) BackupCodesLeft(ctx context.Context, userID int64) (int, error) 
 	return n, err
 }
 
-func (s *Store) ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string) error {
+func (s *Store) ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string, mails ...store.Mail) error {
 	return s.tx(ctx, func(tx pgx.Tx) error { return replaceCodes(ctx, tx, userID, codeHashes) })
 }
 
@@ -302,7 +302,7 @@ func (s *Store) Pending(ctx context.Context, userID int64, session string, now t
 	return enc, nil
 }
 
-func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e store.Enrolled) (bool, error) {
+func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e store.Enrolled, mails ...store.Mail) (bool, error) {
 	var ok bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET mfa = true, secret_enc = $1, last_step = $2,
@@ -324,7 +324,7 @@ func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e store.Enro
 	return ok && err == nil, err
 }
 
-func (s *Store) DisableMFA(ctx context.Context, userID int64, keep string) error {
+func (s *Store) DisableMFA(ctx context.Context, userID int64, keep string, mails ...store.Mail) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE users SET mfa = false, secret_enc = NULL, last_step = -1,
 			pending_enc = NULL, pending_expires = 0, pending_session = '' WHERE id = $1`, userID); err != nil {
@@ -370,7 +370,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	return s.exec(ctx, `DELETE FROM sessions WHERE hash = $1`, hash)
 }
 
-func (s *Store) RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time) error {
+func (s *Store) RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time, mails ...store.Mail) error {
 	return s.exec(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
 }
 

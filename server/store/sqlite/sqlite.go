@@ -481,6 +481,36 @@ func (t *wtx) queryRow(q string, dest []any, args ...any) error {
 	return nil
 }
 
+// query runs q inside the write and calls row for each row, its columns stored in
+// dest first.
+func (t *wtx) query(q string, dest []any, row func() error, args ...any) error {
+	st, nv, err := t.prepared(q, args)
+	if err != nil {
+		return err
+	}
+	rows, err := st.(driver.StmtQueryContext).QueryContext(context.Background(), nv)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	vals := make([]driver.Value, len(rows.Columns()))
+	for {
+		if err := rows.Next(vals); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if err := assign(dest[i], v); err != nil {
+				return fmt.Errorf("column %d: %w", i, err)
+			}
+		}
+		if err := row(); err != nil {
+			return err
+		}
+	}
+}
+
 // assign stores a driver value in one of the few kinds of destination the writer uses.
 func assign(dest any, v driver.Value) error {
 	if sc, ok := dest.(sql.Scanner); ok { // sql.NullInt64 and kin
@@ -490,6 +520,11 @@ func assign(dest any, v driver.Value) error {
 	case *int64:
 		if x, ok := v.(int64); ok {
 			*d = x
+			return nil
+		}
+	case *int:
+		if x, ok := v.(int64); ok {
+			*d = int(x)
 			return nil
 		}
 	case *bool:
@@ -570,11 +605,11 @@ func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string
 	return id, nil
 }
 
-const userColumns = `SELECT id, name, email, password_hash, admin, mfa, secret_enc, last_step FROM users`
+const userColumns = `SELECT id, name, email, password_hash, admin, disabled, mfa, secret_enc, last_step, lang FROM users`
 
 func scanUser(r *sql.Row) (store.User, error) {
 	var u store.User
-	err := r.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.MFA, &u.SecretEnc, &u.LastStep)
+	err := r.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.Disabled, &u.MFA, &u.SecretEnc, &u.LastStep, &u.Lang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, store.ErrNoUser
 	}
@@ -723,7 +758,7 @@ func (t *wtx) user(name string) (*store.User, error) {
 		return u, nil
 	}
 	u := &store.User{}
-	err := t.queryRow(`SELECT id, name, mfa, secret_enc, last_step FROM users WHERE name = $1`,
+	err := t.queryRow(`SELECT id, name, mfa AND NOT disabled, secret_enc, last_step FROM users WHERE name = $1`,
 		[]any{&u.ID, &u.Name, &u.MFA, &u.SecretEnc, &u.LastStep}, name)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !u.MFA {
 		return nil, nil
@@ -812,12 +847,12 @@ func (s *Store) Pending(ctx context.Context, userID int64, session string, now t
 // a first enrollment, on for a move to a new phone), else it changes nothing and
 // returns false. The old backup codes die with every session and remembered
 // device of the user; e.Session is the one session left.
-func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e store.Enrolled) (bool, error) {
+func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e store.Enrolled, mails ...store.Mail) (bool, error) {
 	var ok bool
 	err := s.write(ctx, func(t *wtx) error {
 		n, err := t.affected(`UPDATE users SET mfa = 1, secret_enc = $1, last_step = $2,
-			pending_enc = NULL, pending_expires = 0, pending_session = ''
-			WHERE id = $3 AND mfa = $4 AND pending_enc = $1`, e.SecretEnc, e.Step, e.UserID, wasMFA)
+			pending_enc = NULL, pending_expires = 0, pending_session = '', enrolled_at = $5
+			WHERE id = $3 AND mfa = $4 AND pending_enc = $1`, e.SecretEnc, e.Step, e.UserID, wasMFA, e.At.Unix())
 		if ok = n == 1; err != nil || !ok {
 			return err
 		}
@@ -827,33 +862,47 @@ func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e store.Enro
 		if err := t.endSessions(e.UserID, ""); err != nil {
 			return err
 		}
-		_, err = t.exec(`INSERT INTO sessions (hash, user_id, complete, expires) VALUES ($1, $2, 1, $3)`,
-			e.Session, e.UserID, e.Expires.Unix())
-		return err
+		if _, err = t.exec(`INSERT INTO sessions (hash, user_id, complete, expires) VALUES ($1, $2, 1, $3)`,
+			e.Session, e.UserID, e.Expires.Unix()); err != nil {
+			return err
+		}
+		return t.queueMails(e.At, mails)
 	})
 	return ok, err
 }
 
 // ReplaceBackupCodes kills the old set and stores the new one.
-func (s *Store) ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string) error {
-	return s.write(ctx, func(t *wtx) error { return t.replaceCodes(userID, codeHashes) })
+func (s *Store) ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string, mails ...store.Mail) error {
+	return s.write(ctx, func(t *wtx) error {
+		if err := t.replaceCodes(userID, codeHashes); err != nil {
+			return err
+		}
+		return t.queueMails(time.Now(), mails)
+	})
 }
 
 // DisableMFA forgets the secret, a pending enrollment, the backup codes, the
 // remembered devices, and every session but keep (the MAC of the session that
 // turned it off; "" for an admin's reset): the next enrollment starts from
 // nothing, and nothing that was trusted with the old authenticator stays.
-func (s *Store) DisableMFA(ctx context.Context, userID int64, keep string) error {
+func (s *Store) DisableMFA(ctx context.Context, userID int64, keep string, mails ...store.Mail) error {
 	return s.write(ctx, func(t *wtx) error {
-		if _, err := t.exec(`UPDATE users SET mfa = 0, secret_enc = NULL, last_step = -1,
-			pending_enc = NULL, pending_expires = 0, pending_session = '' WHERE id = $1`, userID); err != nil {
+		if err := t.disableMFA(userID, keep); err != nil {
 			return err
 		}
-		if err := t.replaceCodes(userID, nil); err != nil {
-			return err
-		}
-		return t.endSessions(userID, keep)
+		return t.queueMails(time.Now(), mails)
 	})
+}
+
+func (t *wtx) disableMFA(userID int64, keep string) error {
+	if _, err := t.exec(`UPDATE users SET mfa = 0, secret_enc = NULL, last_step = -1, enrolled_at = 0,
+		pending_enc = NULL, pending_expires = 0, pending_session = '' WHERE id = $1`, userID); err != nil {
+		return err
+	}
+	if err := t.replaceCodes(userID, nil); err != nil {
+		return err
+	}
+	return t.endSessions(userID, keep)
 }
 
 // endSessions deletes the user's remembered devices and every session but keep.
@@ -1001,8 +1050,13 @@ func (s *Store) Users(ctx context.Context) ([]store.UserSummary, error) {
 }
 
 // RememberDevice stores a remembered device (by its token's MAC) until expires.
-func (s *Store) RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time) error {
-	return s.exec(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
+func (s *Store) RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time, mails ...store.Mail) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(`INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix()); err != nil {
+			return err
+		}
+		return t.queueMails(time.Now(), mails)
+	})
 }
 
 // DeviceRemembered reports whether the device with this MAC is remembered for userID.
