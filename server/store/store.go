@@ -210,7 +210,7 @@ type AdminUser struct {
 	Admin      bool
 	Disabled   bool
 	MFA        bool
-	Invited    bool      // no password yet
+	Invited    bool // no password yet
 	Created    time.Time
 	EnrolledAt time.Time // zero when not enrolled
 	LastSignIn time.Time // zero when never
@@ -267,7 +267,7 @@ type Mail struct {
 	Key      string // queued at most once per key ("" for no such rule)
 	To       string
 	Subject  string
-	Body     string // plain text
+	Body     string    // plain text
 	Created  time.Time // when queued, and first due (zero: the moment it is queued)
 	Attempts int
 }

@@ -12,22 +12,24 @@ import (
 
 var errNotYet = errors.New("not yet on PostgreSQL")
 
-func (s *Store) SignedIn(ctx context.Context, userID int64, now time.Time) error   { return errNotYet }
-func (s *Store) SetLang(ctx context.Context, userID int64, lang string) error      { return errNotYet }
-func (s *Store) AdminUsers(ctx context.Context) ([]store.AdminUser, error)         { return nil, errNotYet }
-func (s *Store) SetAdmin(ctx context.Context, userID int64, admin bool) error      { return errNotYet }
-func (s *Store) DeleteUser(ctx context.Context, userID int64) error                { return errNotYet }
-func (s *Store) QueueMail(ctx context.Context, mails ...store.Mail) error          { return errNotYet }
-func (s *Store) MailSent(ctx context.Context, id int64, now time.Time) error       { return errNotYet }
-func (s *Store) Outbox(ctx context.Context) (int, error)                           { return 0, errNotYet }
-func (s *Store) Resets(ctx context.Context) ([]store.Reset, error)                 { return nil, errNotYet }
+func (s *Store) SignedIn(ctx context.Context, userID int64, now time.Time) error { return errNotYet }
+func (s *Store) SetLang(ctx context.Context, userID int64, lang string) error    { return errNotYet }
+func (s *Store) AdminUsers(ctx context.Context) ([]store.AdminUser, error)       { return nil, errNotYet }
+func (s *Store) SetAdmin(ctx context.Context, userID int64, admin bool) error    { return errNotYet }
+func (s *Store) DeleteUser(ctx context.Context, userID int64) error              { return errNotYet }
+func (s *Store) QueueMail(ctx context.Context, mails ...store.Mail) error        { return errNotYet }
+func (s *Store) MailSent(ctx context.Context, id int64, now time.Time) error     { return errNotYet }
+func (s *Store) Outbox(ctx context.Context) (int, error)                         { return 0, errNotYet }
+func (s *Store) Resets(ctx context.Context) ([]store.Reset, error)               { return nil, errNotYet }
 func (s *Store) SetDisabled(ctx context.Context, userID int64, disabled bool, mails ...store.Mail) error {
 	return errNotYet
 }
 func (s *Store) LockedBudgets(ctx context.Context, maxAttempts int, lockout time.Duration, now time.Time) (map[int64]time.Time, error) {
 	return nil, errNotYet
 }
-func (s *Store) Policy(ctx context.Context, def store.Policy) (store.Policy, error) { return def, errNotYet }
+func (s *Store) Policy(ctx context.Context, def store.Policy) (store.Policy, error) {
+	return def, errNotYet
+}
 func (s *Store) SetPolicy(ctx context.Context, p store.Policy, mails ...store.Mail) error {
 	return errNotYet
 }

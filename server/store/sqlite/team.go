@@ -410,4 +410,3 @@ func (s *Store) AuditEvents(ctx context.Context, q store.AuditQuery) ([]store.Au
 	}
 	return out, rows.Err()
 }
-
