@@ -360,3 +360,204 @@ func TestAdminViews(t *testing.T) {
 		}
 	})
 }
+
+// A disabled user is answered by Verify as one with no two-factor sign-in (the
+// attempt spent all the same), at once, also when another server (a second
+// store on the database) disabled them after this one had the user in its cache;
+// enabled again, the user verifies again.
+func TestDisabledStopsVerifying(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := e.New(t)
+		s := d.Open(t)
+		other := d.Open(t)
+		ctx := context.Background()
+		now := time.Unix(50_000, 0)
+		ids := users(t, s, "ann", "root")
+		s.SetAdmin(ctx, ids[1], true)
+		enrollDirect(t, s, ids[0], []byte("sealed"), 10, nil)
+		s.AddToken(ctx, "app", "mac", now)
+		check := func(step int64) store.VerifyCheck {
+			return store.VerifyCheck{TokenMAC: "mac", Username: "ann", AttemptKey: 7, MaxAttempts: 5, Lockout: time.Minute, Now: now,
+				TOTP: func(u store.User) (int64, bool, error) { return step, true, nil }}
+		}
+		if v, err := s.Verify(ctx, check(11)); err != nil || !v.Valid {
+			t.Fatalf("before: %+v %v", v, err)
+		}
+		for i, disabler := range []store.Store{other, s} {
+			if err := disabler.SetDisabled(ctx, ids[0], true); err != nil {
+				t.Fatal(err)
+			}
+			v, err := s.Verify(ctx, check(int64(12+2*i)))
+			if err != nil || v.Valid || v.User.ID != 0 || v.App != "app" {
+				t.Fatalf("disabled by store %d: %+v %v", i, v, err)
+			}
+			if n := storetest.Count(t, d, `SELECT failures FROM attempts WHERE key = 7`); n != 1 {
+				t.Fatalf("disabled by store %d: %d failures in the budget, want 1", i, n)
+			}
+			if err := disabler.SetDisabled(ctx, ids[0], false); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := s.Verify(ctx, check(int64(13+2*i))); err != nil || !v.Valid {
+				t.Fatalf("enabled again by store %d: %+v %v", i, v, err)
+			}
+		}
+	})
+}
+
+// Two servers (two stores on one database) unmaking each other's admin at once:
+// one of them stays.
+func TestLastAdminAcrossServers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := e.New(t)
+		stores := []store.Store{d.Open(t), d.Open(t)}
+		ctx := context.Background()
+		ids := users(t, stores[0], "ann", "bob")
+		deleted := 0
+		for range 10 {
+			for _, id := range ids {
+				stores[0].SetDisabled(ctx, id, false)
+				if err := stores[0].SetAdmin(ctx, id, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var wg sync.WaitGroup
+			var refused atomic.Int32
+			for i, s := range stores {
+				wg.Go(func() {
+					var err error
+					if i == 0 {
+						err = s.SetDisabled(ctx, ids[1], true)
+					} else {
+						err = s.DeleteUser(ctx, ids[0])
+					}
+					if errors.Is(err, store.ErrLastAdmin) {
+						refused.Add(1)
+					} else if err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if n := storetest.Count(t, d, `SELECT COUNT(*) FROM users WHERE admin AND NOT disabled`); refused.Load() != 1 || n != 1 {
+				t.Fatalf("%d refused, %d enabled admins left", refused.Load(), n)
+			}
+			if _, err := stores[1].UserByID(ctx, ids[0]); errors.Is(err, store.ErrNoUser) {
+				deleted++
+				ids[0] = users(t, stores[0], fmt.Sprintf("ann%d", deleted))[0]
+			}
+		}
+	})
+}
+
+// Two servers (two stores on one database) claiming mails at once never get the
+// same one; a key queued by both is queued once.
+func TestClaimAcrossServers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := e.New(t)
+		stores := []store.Store{d.Open(t), d.Open(t)}
+		ctx := context.Background()
+		now := time.Unix(60_000, 0)
+		var wg sync.WaitGroup
+		for _, s := range stores {
+			wg.Go(func() {
+				for i := range 100 {
+					if err := s.QueueMail(ctx, store.Mail{Key: fmt.Sprintf("k%d", i), To: "a@example.com", Subject: "s", Body: "b", Created: now}); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if n, _ := stores[0].Outbox(ctx); n != 100 {
+			t.Fatalf("%d mails queued, want 100 (one per key)", n)
+		}
+		var mu sync.Mutex
+		seen := map[int64]int{}
+		for _, s := range stores {
+			for range 3 {
+				wg.Go(func() {
+					for {
+						ms, err := s.ClaimMails(ctx, now, 2*time.Minute, 3)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if len(ms) == 0 {
+							return
+						}
+						mu.Lock()
+						for _, m := range ms {
+							seen[m.ID]++
+						}
+						mu.Unlock()
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if len(seen) != 100 {
+			t.Fatalf("%d mails claimed, want 100", len(seen))
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Fatalf("mail %d claimed %d times", id, n)
+			}
+		}
+		// The lease over, they are due again.
+		if ms, _ := stores[1].ClaimMails(ctx, now.Add(2*time.Minute), time.Minute, 1000); len(ms) != 100 {
+			t.Fatalf("%d mails due after the lease, want 100", len(ms))
+		}
+	})
+}
+
+// The changes that tell the user of them queue their mails in their own
+// transaction: enrollment (and when), new backup codes, a remembered device,
+// two-factor sign-in turned off; a user's language is kept.
+func TestMailsWithChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := e.New(t)
+		s := d.Open(t)
+		ctx := context.Background()
+		id := users(t, s, "ann")[0]
+		mail := func(key string) store.Mail {
+			return store.Mail{Key: key, To: "ann@example.com", Subject: key, Body: "b"}
+		}
+		at := time.Unix(70_000, 0)
+		if ok, _ := s.SetPending(ctx, id, false, []byte("sealed"), "s", at.Add(time.Hour)); !ok {
+			t.Fatal("no pending enrollment")
+		}
+		if ok, err := s.ConfirmEnrollment(ctx, false, store.Enrolled{UserID: id, SecretEnc: []byte("sealed"), Step: 1,
+			CodeHashes: []string{"c"}, Session: "s2", Expires: at.Add(time.Hour), At: at}, mail("enabled")); !ok || err != nil {
+			t.Fatalf("confirm: %v %v", ok, err)
+		}
+		if list, _ := s.AdminUsers(ctx); !list[0].EnrolledAt.Equal(at) {
+			t.Fatalf("enrolled at %v, want %v", list[0].EnrolledAt, at)
+		}
+		if err := s.ReplaceBackupCodes(ctx, id, []string{"d"}, mail("codes")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RememberDevice(ctx, "dev", id, at.Add(time.Hour), mail("device")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DisableMFA(ctx, id, "", mail("disabled")); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := s.AdminUsers(ctx); !list[0].EnrolledAt.IsZero() || list[0].MFA {
+			t.Fatalf("after disabling: %+v", list[0])
+		}
+		// A confirmation that fails (no pending enrollment) queues nothing.
+		if ok, _ := s.ConfirmEnrollment(ctx, false, store.Enrolled{UserID: id, SecretEnc: []byte("x"), At: at}, mail("not")); ok {
+			t.Fatal("confirmed without a pending enrollment")
+		}
+		if n := storetest.Count(t, d, `SELECT COUNT(*) FROM outbox WHERE key IN ('enabled', 'codes', 'device', 'disabled')`); n != 4 {
+			t.Fatalf("%d of 4 mails queued", n)
+		}
+		if n, _ := s.Outbox(ctx); n != 4 {
+			t.Fatalf("%d mails queued, want 4", n)
+		}
+		s.SetLang(ctx, id, "fr")
+		if u, _ := s.UserByID(ctx, id); u.Lang != "fr" || u.Disabled {
+			t.Fatalf("user: %+v", u)
+		}
+	})
+}

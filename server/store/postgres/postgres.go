@@ -7,7 +7,10 @@
 // then evaluates its condition on the new row, so of two uses of one code, or of
 // guesses past the attempt budget, only those the condition still allows pass.
 // The writes that must go together (an enrollment confirmed with its codes and
-// sessions) are one transaction.
+// sessions, a change with the mails that tell of it) are one transaction. The one
+// rule that reads several rows, the last enabled admin kept, locks them first, in
+// the order of their IDs; mails are claimed FOR UPDATE SKIP LOCKED, with a lease
+// (team.go).
 //
 // Verify, the hot path, is two round trips without a transaction around them: the
 // token, the user and one attempt spent (spent only when the token exists) in one
@@ -172,11 +175,11 @@ func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string
 	return id, nil
 }
 
-const userColumns = `SELECT id, name, email, password_hash, admin, mfa, secret_enc, last_step FROM users`
+const userColumns = `SELECT id, name, email, password_hash, admin, disabled, mfa, secret_enc, last_step, lang FROM users`
 
 func scanUser(r pgx.Row) (store.User, error) {
 	var u store.User
-	err := r.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.MFA, &u.SecretEnc, &u.LastStep)
+	err := r.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.Disabled, &u.MFA, &u.SecretEnc, &u.LastStep, &u.Lang)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, store.ErrNoUser
 	}
@@ -269,7 +272,12 @@ func (s *Store) BackupCodesLeft(ctx context.Context, userID int64) (int, error) 
 }
 
 func (s *Store) ReplaceBackupCodes(ctx context.Context, userID int64, codeHashes []string, mails ...store.Mail) error {
-	return s.tx(ctx, func(tx pgx.Tx) error { return replaceCodes(ctx, tx, userID, codeHashes) })
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := replaceCodes(ctx, tx, userID, codeHashes); err != nil {
+			return err
+		}
+		return queueMails(ctx, tx, time.Now(), mails)
+	})
 }
 
 func replaceCodes(ctx context.Context, tx pgx.Tx, userID int64, hashes []string) error {
@@ -306,8 +314,8 @@ func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e store.Enro
 	var ok bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET mfa = true, secret_enc = $1, last_step = $2,
-			pending_enc = NULL, pending_expires = 0, pending_session = ''
-			WHERE id = $3 AND mfa = $4 AND pending_enc = $1`, e.SecretEnc, e.Step, e.UserID, wasMFA)
+			pending_enc = NULL, pending_expires = 0, pending_session = '', enrolled_at = $5
+			WHERE id = $3 AND mfa = $4 AND pending_enc = $1`, e.SecretEnc, e.Step, e.UserID, wasMFA, e.At.Unix())
 		if ok = err == nil && tag.RowsAffected() == 1; !ok {
 			return err
 		}
@@ -317,24 +325,35 @@ func (s *Store) ConfirmEnrollment(ctx context.Context, wasMFA bool, e store.Enro
 		if err := endSessions(ctx, tx, e.UserID, ""); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO sessions (hash, user_id, complete, expires) VALUES ($1, $2, true, $3)`,
-			e.Session, e.UserID, e.Expires.Unix())
-		return err
+		if _, err = tx.Exec(ctx, `INSERT INTO sessions (hash, user_id, complete, expires) VALUES ($1, $2, true, $3)`,
+			e.Session, e.UserID, e.Expires.Unix()); err != nil {
+			return err
+		}
+		return queueMails(ctx, tx, e.At, mails)
 	})
 	return ok && err == nil, err
 }
 
 func (s *Store) DisableMFA(ctx context.Context, userID int64, keep string, mails ...store.Mail) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE users SET mfa = false, secret_enc = NULL, last_step = -1,
-			pending_enc = NULL, pending_expires = 0, pending_session = '' WHERE id = $1`, userID); err != nil {
+		if err := disableMFA(ctx, tx, userID, keep); err != nil {
 			return err
 		}
-		if err := replaceCodes(ctx, tx, userID, nil); err != nil {
-			return err
-		}
-		return endSessions(ctx, tx, userID, keep)
+		return queueMails(ctx, tx, time.Now(), mails)
 	})
+}
+
+// disableMFA forgets the user's secret, pending enrollment, backup codes,
+// remembered devices and every session but keep.
+func disableMFA(ctx context.Context, tx pgx.Tx, userID int64, keep string) error {
+	if _, err := tx.Exec(ctx, `UPDATE users SET mfa = false, secret_enc = NULL, last_step = -1, enrolled_at = 0,
+		pending_enc = NULL, pending_expires = 0, pending_session = '' WHERE id = $1`, userID); err != nil {
+		return err
+	}
+	if err := replaceCodes(ctx, tx, userID, nil); err != nil {
+		return err
+	}
+	return endSessions(ctx, tx, userID, keep)
 }
 
 // endSessions deletes the user's remembered devices and every session but keep.
@@ -371,7 +390,16 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 }
 
 func (s *Store) RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time, mails ...store.Mail) error {
-	return s.exec(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
+	if len(mails) == 0 {
+		return s.exec(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`, hash, userID, expires.Unix())
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO devices (hash, user_id, expires) VALUES ($1, $2, $3)`,
+			hash, userID, expires.Unix()); err != nil {
+			return err
+		}
+		return queueMails(ctx, tx, time.Now(), mails)
+	})
 }
 
 func (s *Store) DeviceRemembered(ctx context.Context, hash string, userID int64, now time.Time) (bool, error) {

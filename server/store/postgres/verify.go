@@ -14,9 +14,11 @@ import (
 // cache (two when it is read first): one statement that does the whole check,
 // with the user's secret as this server last read it:
 //
-//   - cur: the secret is still the row's (a stale entry: the user moved to a new
-//     phone, or was reset, on another server; then nothing is done, the entry is
-//     read again and the check repeated);
+//   - cur: the secret is still the row's and the user is not disabled (a stale
+//     entry: the user moved to a new phone, was reset or was disabled, on another
+//     server; then nothing is done, the entry is read again and the check
+//     repeated: a disabled user is then answered as one with no two-factor
+//     sign-in, an attempt of the budget spent all the same);
 //   - usable: the step is later than the row's last, or the backup code unused;
 //   - spent: one attempt of the name's budget, only if the token exists and the
 //     secret is current; when the code is usable the streak ends instead (the
@@ -33,7 +35,7 @@ import (
 //	$1 token MAC  $2 user ID  $3 secret  $4 budget key  $5 lockout ago  $6 now
 //	$7 attempts allowed  $8 the step or the backup code's hash  $9 address
 const verifyHead = `WITH tok AS (SELECT name FROM app_tokens WHERE hash = $1),
-	cur AS (SELECT 1 FROM users WHERE id = $2 AND mfa AND secret_enc = $3),
+	cur AS (SELECT 1 FROM users WHERE id = $2 AND mfa AND NOT disabled AND secret_enc = $3),
 	usable AS (`
 
 const verifyMiddle = `),
@@ -63,7 +65,7 @@ var (
 		AND EXISTS (SELECT 1 FROM spent) RETURNING 1` + verifyTail
 	// A code that matched no step: nothing is usable, nothing used ($8 is null).
 	verifyWrong = `WITH tok AS (SELECT name FROM app_tokens WHERE hash = $1),
-	cur AS (SELECT 1 FROM users WHERE id = $2 AND mfa AND secret_enc = $3),
+	cur AS (SELECT 1 FROM users WHERE id = $2 AND mfa AND NOT disabled AND secret_enc = $3),
 	spent AS (INSERT INTO attempts (key, failures, last_failure) SELECT $4, 1, $6
 		WHERE EXISTS (SELECT 1 FROM tok) AND EXISTS (SELECT 1 FROM cur) AND $8::text IS NULL
 		ON CONFLICT (key) DO UPDATE SET
@@ -173,8 +175,9 @@ func lockedLeft(last *int64, lockout time.Duration, now time.Time) time.Duration
 	return max(time.Unix(*last, 0).Add(lockout).Sub(now), time.Second)
 }
 
-// cachedUser is the enrolled user of this name, from the cache or read (and then
-// kept); nil when there is none (not kept: a user enrolled later must be seen).
+// cachedUser is the enrolled, enabled user of this name, from the cache or read
+// (and then kept); nil when there is none (not kept: a user enrolled or enabled
+// later must be seen).
 func (s *Store) cachedUser(ctx context.Context, name string) (*cachedUser, error) {
 	s.mu.Lock()
 	u := s.users[name]
@@ -184,7 +187,8 @@ func (s *Store) cachedUser(ctx context.Context, name string) (*cachedUser, error
 	}
 	u = &cachedUser{}
 	var mfa bool
-	err := s.pool.QueryRow(ctx, `SELECT id, mfa, secret_enc, last_step FROM users WHERE name = $1`, name).Scan(&u.id, &mfa, &u.secret, &u.lastStep)
+	err := s.pool.QueryRow(ctx, `SELECT id, mfa AND NOT disabled, secret_enc, last_step FROM users WHERE name = $1`,
+		name).Scan(&u.id, &mfa, &u.secret, &u.lastStep)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && !mfa {
 		return nil, nil
 	}
