@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -155,7 +157,12 @@ func Command(ctx context.Context, args []string, std IO) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(std.Stderr, "ward: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+	msg := err.Error()
+	var ref *service.Refusal
+	if errors.As(err, &ref) { // a sentence of the pages: one line of the command line
+		msg = strings.TrimSuffix(strings.ToLower(msg[:1])+msg[1:], ".")
+	}
+	fmt.Fprintf(std.Stderr, "ward: %s\n", strings.ReplaceAll(msg, "\n", " "))
 	return 1
 }
 
@@ -237,6 +244,14 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 	isAdmin := fs.Bool("admin", false, "")
 	email := fs.String("email", "", "")
 	asJSON := fs.Bool("json", false, "")
+	reason := fs.String("reason", "", "")
+	require := fs.Bool("require", false, "")
+	deadline := fs.String("deadline", "", "")
+	user := fs.String("user", "", "")
+	event := fs.String("event", "", "")
+	since := fs.String("since", "", "")
+	limit := fs.Int("limit", 100, "")
+	asCSV := fs.Bool("csv", false, "")
 	var pos []string
 	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
@@ -253,7 +268,7 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 	}
 	defer st.Close()
 	name := ""
-	if len(pos) == 1 {
+	if len(pos) >= 1 {
 		name = pos[0]
 	}
 	switch cmd {
@@ -287,10 +302,49 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		}
 		return tw.Flush()
 	case "reset-2fa":
-		if err := srv.ResetMFA(ctx, name); err != nil {
+		if err := srv.ResetMFA(ctx, service.CommandLine, name, *reason); err != nil {
 			return err
 		}
 		fmt.Fprintf(std.Stdout, "two-factor sign-in of %s is reset: they enroll again at their next sign-in\n", name)
+	case "invite":
+		if name == "" {
+			return errors.New("admin invite needs a user name")
+		}
+		link, err := srv.Invite(ctx, service.CommandLine, name, *email, *isAdmin)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "%s\n", link)
+		fmt.Fprintf(std.Stderr, "ward: invited %s: the link sets their password, once, within %s\n", name, service.InviteLife)
+	case "disable", "enable":
+		if name == "" {
+			return fmt.Errorf("admin %s needs a user name", cmd)
+		}
+		if err := srv.SetDisabled(ctx, service.CommandLine, name, cmd == "disable"); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "%sd %s\n", cmd, name)
+	case "unlock":
+		if err := srv.Unlock(ctx, service.CommandLine, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "unlocked %s\n", name)
+	case "make-admin", "unmake-admin":
+		if err := srv.SetAdmin(ctx, service.CommandLine, name, cmd == "make-admin"); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "%s is %san admin\n", name, map[bool]string{true: "", false: "no longer "}[cmd == "make-admin"])
+	case "delete":
+		if err := srv.DeleteUser(ctx, service.CommandLine, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "deleted %s\n", name)
+	case "policy":
+		return adminPolicy(ctx, srv, fs, &o, *require, *deadline, *asJSON, std)
+	case "resets":
+		return adminResets(ctx, srv, pos, *asJSON, std)
+	case "audit":
+		return adminAudit(ctx, srv, store.AuditQuery{User: *user, Event: *event, Limit: *limit}, *since, *asCSV, std)
 	case "add-token":
 		if name == "" {
 			return errors.New("admin add-token needs a name for the application")
@@ -330,7 +384,160 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 }
 
 // adminCommands lists the admin verbs, for the errors that name them.
-const adminCommands = "add-user, users, reset-2fa, add-token, tokens or revoke-token"
+const adminCommands = "add-user, invite, users, disable, enable, unlock, make-admin, unmake-admin, delete, reset-2fa, " +
+	"policy, resets, audit, add-token, tokens or revoke-token"
+
+// adminPolicy prints the policy, or changes what the flags given say: --require,
+// --deadline (a date, RFC 3339, or none), --max-attempts, --lockout, --skew,
+// --remember-days, --backup-codes.
+func adminPolicy(ctx context.Context, srv *service.Server, fs *flag.FlagSet, o *options, require bool, deadline string, asJSON bool, std IO) error {
+	p, err := srv.Policy(ctx, service.CommandLine)
+	if err != nil {
+		return err
+	}
+	changed := false
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "require", "deadline", "max-attempts", "lockout", "skew", "remember-days", "backup-codes":
+			changed = true
+		}
+		switch f.Name {
+		case "require":
+			p.Require2FA = require
+		case "deadline":
+			switch {
+			case deadline == "none" || deadline == "":
+				p.Deadline = time.Time{}
+			default:
+				t, err := time.Parse(time.RFC3339, deadline)
+				if err != nil {
+					if t, err = time.Parse("2006-01-02", deadline); err != nil {
+						bad = fmt.Errorf("--deadline %q: give a date (2027-01-31), RFC 3339 (2027-01-31T18:00:00Z), or none", deadline)
+					}
+				}
+				p.Deadline = t
+			}
+		case "max-attempts":
+			p.MaxAttempts = o.maxAttempts
+		case "lockout":
+			p.Lockout = o.lockout
+		case "skew":
+			p.Skew = o.skew
+		case "remember-days":
+			p.RememberDays = o.rememberDays
+		case "backup-codes":
+			p.BackupCodes = o.backupCodes
+		}
+	})
+	if bad != nil {
+		return bad
+	}
+	if changed {
+		if err := srv.SetPolicy(ctx, service.CommandLine, p); err != nil {
+			return err
+		}
+		if p, err = srv.Policy(ctx, service.CommandLine); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		return json.NewEncoder(std.Stdout).Encode(map[string]any{"require_2fa": p.Require2FA, "deadline": deadlineOrNull(p.Deadline),
+			"max_attempts": p.MaxAttempts, "lockout_seconds": int(p.Lockout / time.Second), "skew": p.Skew,
+			"remember_days": p.RememberDays, "backup_codes": p.BackupCodes})
+	}
+	tw := tabwriter.NewWriter(std.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "two-factor sign-in required\t%v\n", p.Require2FA)
+	fmt.Fprintf(tw, "deadline\t%v\n", deadlineOrNone(p.Deadline))
+	fmt.Fprintf(tw, "attempts before lockout\t%d\n", p.MaxAttempts)
+	fmt.Fprintf(tw, "lockout\t%s\n", p.Lockout)
+	fmt.Fprintf(tw, "skew (steps)\t%d\n", p.Skew)
+	fmt.Fprintf(tw, "days a device is remembered\t%d\n", p.RememberDays)
+	fmt.Fprintf(tw, "backup codes\t%d\n", p.BackupCodes)
+	fmt.Fprintf(tw, "changed\t%s by %s\n", p.Updated.UTC().Format(time.RFC3339), p.UpdatedBy)
+	return tw.Flush()
+}
+
+func deadlineOrNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func deadlineOrNone(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// adminResets lists the reset requests, or approves or denies one: resets
+// approve|deny ID.
+func adminResets(ctx context.Context, srv *service.Server, pos []string, asJSON bool, std IO) error {
+	if len(pos) == 2 && (pos[0] == "approve" || pos[0] == "deny") {
+		id, err := strconv.ParseInt(pos[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("admin resets %s needs the request's number (see ward admin resets)", pos[0])
+		}
+		if err := srv.DecideReset(ctx, service.CommandLine, id, pos[0] == "approve"); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "%s request %d\n", map[bool]string{true: "approved", false: "denied"}[pos[0] == "approve"], id)
+		return nil
+	}
+	if len(pos) != 0 {
+		return errors.New("admin resets lists the requests; admin resets approve|deny ID decides one")
+	}
+	resets, err := srv.Resets(ctx, service.CommandLine)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(std.Stdout).Encode(resets)
+	}
+	tw := tabwriter.NewWriter(std.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSER\tREQUESTED\tSTATE\tREASON")
+	for _, r := range resets {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, r.Username, r.RequestedAt.UTC().Format(time.RFC3339), r.State, r.Reason)
+	}
+	return tw.Flush()
+}
+
+// adminAudit prints the audit, newest first, as a table or CSV.
+func adminAudit(ctx context.Context, srv *service.Server, q store.AuditQuery, since string, asCSV bool, std IO) error {
+	if since != "" {
+		t, err := time.Parse(time.RFC3339, since)
+		if err != nil {
+			if t, err = time.Parse("2006-01-02", since); err != nil {
+				return fmt.Errorf("--since %q: give a date (2027-01-31) or RFC 3339", since)
+			}
+		}
+		q.Since = t
+	}
+	if asCSV {
+		q.Limit = 0
+	}
+	events, err := srv.Audit(ctx, service.CommandLine, q)
+	if err != nil {
+		return err
+	}
+	if asCSV {
+		cw := csv.NewWriter(std.Stdout)
+		cw.Write([]string{"at", "user", "event", "address", "detail", "count"})
+		for _, e := range events {
+			cw.Write([]string{e.At.UTC().Format(time.RFC3339), e.User, e.Event, e.Addr, e.Detail, strconv.FormatInt(e.Count, 10)})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	tw := tabwriter.NewWriter(std.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tUSER\tEVENT\tADDRESS\tCOUNT\tDETAIL")
+	for _, e := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", e.At.UTC().Format(time.RFC3339), e.User, e.Event, e.Addr, e.Count, e.Detail)
+	}
+	return tw.Flush()
+}
 
 // readPassword takes WARD_USER_PASSWORD, the terminal without echo, or a line of
 // standard input.

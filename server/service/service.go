@@ -21,6 +21,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/wardauth/ward/server/auth"
+	"github.com/wardauth/ward/server/i18n"
 	"github.com/wardauth/ward/server/store"
 	"github.com/wardauth/ward/vault"
 )
@@ -31,7 +32,9 @@ import (
 // cookies) or an error; a *Refusal is an answer the front ends show as it is,
 // any other error is the server's fault (500, logged).
 
-// Config is the server's policy.
+// Config is the server's configuration. Its attempts, lockout, skew, remember days
+// and backup codes are the defaults of a new database: the policy admins save
+// wins afterwards (Server.SetPolicy).
 type Config struct {
 	Issuer         string        // the name authenticator apps show
 	Skew           int           // steps accepted each side, 0 to auth.MaxSkew
@@ -46,6 +49,8 @@ type Config struct {
 	Now            func() time.Time
 	Log            *slog.Logger
 	Hasher         Hasher // nil: argon2id, at most one hash per CPU at once
+	BaseURL        string // where the server is reached, for the links in mails
+	Nudge          func() // tells the mail sender that mail was queued; nil: none
 }
 
 // Server is the enrollment server: its rules (this file) and its two front ends.
@@ -56,6 +61,7 @@ type Server struct {
 	hasher Hasher
 	dummy  string // a hash to check against for unknown users, so timing says nothing
 	addrs  *addrLimiter
+	pol    policyCache
 }
 
 // New returns a server over a store and its keys.
@@ -99,57 +105,88 @@ type Hasher interface {
 }
 
 // Client is who makes a request, as the front ends see it: the address the limits
-// count, the tokens its cookies carry, and the route, for the audit.
+// count, the tokens its cookies carry, the route, for the audit, and the languages
+// its browser asks for.
 type Client struct {
-	Addr    string
-	Session string // the session cookie's token
-	Device  string // a remembered device's token: the code is not asked again
-	Known   string // a known browser's token: the per-address limit does not apply
-	Route   string
+	Addr           string
+	Session        string // the session cookie's token
+	Device         string // a remembered device's token: the code is not asked again
+	Known          string // a known browser's token: the per-address limit does not apply
+	Route          string
+	AcceptLanguage string
 }
 
 // Grant is what a step that succeeded gives the client: where to go next, and new
 // tokens for its cookies ("" leaves a cookie as it is).
 type Grant struct {
-	Next    string // "done", "code" or "enroll"
-	Session string // replaces the session cookie
-	Device  string // a remembered device, for RememberDays
-	Known   string // a known browser, for KnownLife
+	Next     string    // "done", "code" or "enroll"
+	EnrollBy time.Time // two-factor sign-in is required from then; zero when not, or when past
+	Session  string    // replaces the session cookie
+	Device   string    // a remembered device, for RememberDays
+	Known    string    // a known browser, for KnownLife
 }
 
-// Refusal is an answer the front ends show as it is: a status, one sentence, and
-// for a lockout the time to wait.
+// Refusal is an answer the front ends show as it is: a status, one sentence (its
+// key in package i18n's catalogs, and its English text), for a lockout the time to
+// wait, and where the client must go next, if anywhere.
 type Refusal struct {
 	Status     int
-	Msg        string
+	Key        string
+	Args       []any
+	Msg        string // the sentence in English
 	RetryAfter time.Duration
-	EndSession bool // the half sign-in is over: the session cookie goes
+	EndSession bool   // the half sign-in is over: the session cookie goes
+	Next       string // "enroll": two-factor sign-in is required first
 }
 
 func (r *Refusal) Error() string { return r.Msg }
 
+// Text is the sentence in lang.
+func (r *Refusal) Text(lang string) string {
+	if r.Key == "" {
+		return r.Msg
+	}
+	return i18n.T(lang, r.Key, r.Args...)
+}
+
+// refuse makes a refusal of the sentence key.
+func refuse(status int, key string, args ...any) *Refusal {
+	return &Refusal{Status: status, Key: key, Args: args, Msg: i18n.T("en", key, args...)}
+}
+
 // The one sentence for every wrong password, user or code: it tells nothing.
-const WrongCredentials = "The username, password or code is wrong."
+var WrongCredentials = i18n.T("en", "err.wrong")
 
 var (
-	errWrong         = &Refusal{Status: http.StatusUnauthorized, Msg: WrongCredentials}
-	ErrSignInFirst   = &Refusal{Status: http.StatusUnauthorized, Msg: "Sign in first."}
-	ErrPasswordFirst = &Refusal{Status: http.StatusUnauthorized, Msg: "Sign in with your username and password first."}
-	ErrNoToken       = &Refusal{Status: http.StatusUnauthorized, Msg: "A valid application token is needed."}
-	errBusy          = &Refusal{Status: http.StatusServiceUnavailable, Msg: auth.ErrBusy.Error()}
-	ErrEnrolled      = &Refusal{Status: http.StatusConflict, Msg: "Two-factor sign-in is already on. To use a new phone, choose \"Move to a new phone\" on your account page."}
-	errNotEnrolled   = &Refusal{Status: http.StatusConflict, Msg: "Two-factor sign-in is not on."}
-	errNoEnrollment  = &Refusal{Status: http.StatusBadRequest, Msg: "There is no enrollment to confirm, or it expired after 10 minutes: start again."}
-	ErrEnrollCode    = &Refusal{Status: http.StatusUnauthorized, Msg: "That code does not match. Check the time on your phone and type the current code."}
-	errWrongCode     = &Refusal{Status: http.StatusUnauthorized, Msg: "That code is wrong or was already used."}
-	errWrongPassword = &Refusal{Status: http.StatusUnauthorized, Msg: "The current password is wrong."}
+	errWrong         = refuse(http.StatusUnauthorized, "err.wrong")
+	ErrSignInFirst   = refuse(http.StatusUnauthorized, "err.sign_in_first")
+	ErrPasswordFirst = refuse(http.StatusUnauthorized, "err.password_first")
+	ErrNoToken       = refuse(http.StatusUnauthorized, "err.no_token")
+	errBusy          = refuse(http.StatusServiceUnavailable, "err.busy")
+	ErrEnrolled      = refuse(http.StatusConflict, "err.enrolled")
+	errNotEnrolled   = refuse(http.StatusConflict, "err.not_enrolled")
+	errNoEnrollment  = refuse(http.StatusBadRequest, "err.no_enrollment")
+	ErrEnrollCode    = refuse(http.StatusUnauthorized, "err.enroll_code")
+	errWrongCode     = refuse(http.StatusUnauthorized, "err.wrong_code")
+	errWrongPassword = refuse(http.StatusUnauthorized, "err.wrong_password")
+	// ErrEnrollFirst: two-factor sign-in is required, and its deadline has passed.
+	ErrEnrollFirst = &Refusal{Status: http.StatusForbidden, Key: "err.enroll_first", Msg: i18n.T("en", "err.enroll_first"), Next: "enroll"}
+	errDisabled    = refuse(http.StatusForbidden, "err.disabled")
+	errNotAdmin    = refuse(http.StatusForbidden, "err.not_admin")
+	errLastAdmin   = refuse(http.StatusConflict, "err.last_admin")
+	errRequired    = refuse(http.StatusForbidden, "err.required")
+	errInvite      = refuse(http.StatusGone, "err.invite")
+	errOwnReset    = refuse(http.StatusForbidden, "err.own_reset")
+	errNoReset     = refuse(http.StatusNotFound, "err.no_reset")
+	errNoSuchUser  = refuse(http.StatusNotFound, "err.no_such_user")
 )
 
 // lockedOut is the answer of an account or address over its limit: the same
 // sentence for both, and for a name that does not exist.
 func lockedOut(left time.Duration) *Refusal {
-	return &Refusal{Status: http.StatusTooManyRequests, RetryAfter: left,
-		Msg: "Too many failed attempts: this account is locked for a while. Try again later."}
+	r := refuse(http.StatusTooManyRequests, "err.locked")
+	r.RetryAfter = left
+	return r
 }
 
 // MinPasswordLen is the shortest password the server takes.
@@ -210,7 +247,8 @@ func (s *Server) attempt(ctx context.Context, c Client, ch check) (store.User, e
 		return u, err
 	}
 	key := s.attemptKey(ch.name)
-	ok, left, err := s.store.BeginAttempt(ctx, key, s.cfg.Policy.MaxAttempts, s.cfg.Policy.Lockout, now)
+	p := s.mustPolicy(ctx)
+	ok, left, err := s.store.BeginAttempt(ctx, key, p.MaxAttempts, p.Lockout, now)
 	if err != nil {
 		return u, err
 	}
@@ -253,7 +291,7 @@ func (s *Server) Login(ctx context.Context, c Client, name, password string) (Gr
 			return u, err
 		},
 		eval: func(u store.User) (bool, error) {
-			if u.ID == 0 {
+			if u.ID == 0 || u.PasswordHash == "" { // no user, or invited: no password yet
 				_, err := s.hasher.Check(ctx, password, s.dummy) // the same time as a real check
 				return false, err
 			}
@@ -262,23 +300,38 @@ func (s *Server) Login(ctx context.Context, c Client, name, password string) (Gr
 	if err != nil {
 		return Grant{}, err
 	}
+	// A correct password is no failure: the sign-in complete ends the streak; a
+	// half one gives its attempt back, but the code failures stay counted until
+	// the code.
+	key := s.attemptKey(u.Name)
+	if u.Disabled { // told only to whoever knows the password
+		if err := s.store.ReleaseAttempt(ctx, key); err != nil {
+			return Grant{}, err
+		}
+		s.event(ctx, c, u, "login_refused", "disabled")
+		return Grant{}, errDisabled
+	}
+	now := s.cfg.Now()
 	g := Grant{Next: "code"}
 	switch {
 	case !u.MFA:
-		g.Next = "enroll"
+		by, blocked := enrollState(s.mustPolicy(ctx), u, now)
+		g.Next, g.EnrollBy = "done", by
+		if blocked || by.IsZero() {
+			g.Next = "enroll" // required now, or suggested
+		}
 		s.event(ctx, c, u, "login", "password only: not enrolled")
 	case s.rememberedDevice(ctx, c, u.ID):
 		g.Next = "done"
 		s.event(ctx, c, u, "login", "password and remembered device")
 	}
 	full := g.Next != "code"
-	// A correct password is no failure: the sign-in complete ends the streak; a
-	// half one gives its attempt back, but the code failures stay counted until
-	// the code.
-	key := s.attemptKey(u.Name)
 	if full {
 		err = s.store.ClearAttempts(ctx, key)
-		g.Known = s.knownToken(u.Name, s.cfg.Now())
+		g.Known = s.knownToken(u.Name, now)
+		if err == nil {
+			err = s.store.SignedIn(ctx, u.ID, now)
+		}
 	} else {
 		err = s.store.ReleaseAttempt(ctx, key)
 	}
@@ -333,17 +386,20 @@ func (s *Server) LoginCode(ctx context.Context, c Client, code string, remember 
 	if g.Session, err = s.newSession(ctx, u.ID, true, hash); err != nil {
 		return Grant{}, err
 	}
-	if remember && s.cfg.RememberDays > 0 {
+	if days := s.mustPolicy(ctx).RememberDays; remember && days > 0 {
 		token := rand.Text()
-		life := time.Duration(s.cfg.RememberDays) * 24 * time.Hour
-		if err := s.store.RememberDevice(ctx, s.keys.MAC(token), u.ID, now.Add(life)); err != nil {
+		life := time.Duration(days) * 24 * time.Hour
+		lang := s.langOf(u, c)
+		if err := s.store.RememberDevice(ctx, s.keys.MAC(token), u.ID, now.Add(life),
+			s.mailTo(u, lang, "mail.device", nil, u.Name, c.Addr, s.cfg.Issuer, when(now), days)...); err != nil {
 			return Grant{}, err
 		}
+		s.queued()
 		g.Device = token
 		s.event(ctx, c, u, "device_remembered", "")
 	}
 	s.event(ctx, c, u, "login", how)
-	return g, nil
+	return g, s.store.SignedIn(ctx, u.ID, now)
 }
 
 // newSession stores a new session (replacing the one with the MAC old, if given)
@@ -373,7 +429,7 @@ func (s *Server) SignedIn(ctx context.Context, c Client) (store.User, string, er
 		return store.User{}, "", ErrSignInFirst
 	}
 	u, err := s.store.UserByID(ctx, se.UserID)
-	if errors.Is(err, store.ErrNoUser) {
+	if errors.Is(err, store.ErrNoUser) || err == nil && u.Disabled {
 		return store.User{}, "", ErrSignInFirst
 	}
 	return u, hash, err
@@ -389,6 +445,11 @@ func (s *Server) HalfSignedIn(ctx context.Context, c Client) bool {
 type Account struct {
 	User      store.User
 	CodesLeft int
+	// EnrollBy: two-factor sign-in is required from then on, and the user has not
+	// enrolled yet (zero otherwise); Blocked: it is required already.
+	EnrollBy time.Time
+	Blocked  bool
+	Lang     string // the language to speak to them
 }
 
 // Me returns the signed-in user's account.
@@ -398,12 +459,14 @@ func (s *Server) Me(ctx context.Context, c Client) (Account, error) {
 		return Account{}, err
 	}
 	left, err := s.store.BackupCodesLeft(ctx, u.ID)
-	return Account{User: u, CodesLeft: left}, err
+	a := Account{User: u, CodesLeft: left, Lang: s.langOf(u, c)}
+	a.EnrollBy, a.Blocked = enrollState(s.mustPolicy(ctx), u, s.cfg.Now())
+	return a, err
 }
 
 // rememberedDevice reports whether the client carries a remembered device of userID.
 func (s *Server) rememberedDevice(ctx context.Context, c Client, userID int64) bool {
-	if c.Device == "" || s.cfg.RememberDays == 0 {
+	if c.Device == "" || s.mustPolicy(ctx).RememberDays == 0 {
 		return false
 	}
 	ok, err := s.store.DeviceRemembered(ctx, s.keys.MAC(c.Device), userID, s.cfg.Now())
@@ -449,7 +512,7 @@ func (s *Server) checkCode(ctx context.Context, u store.User, code string, now t
 	if err != nil {
 		return false, "", err
 	}
-	step, ok := auth.Verify(secret, code, now, s.cfg.Skew, u.LastStep)
+	step, ok := auth.Verify(secret, code, now, s.mustPolicy(ctx).Skew, u.LastStep)
 	if !ok {
 		return false, "", nil
 	}
@@ -628,31 +691,35 @@ func (s *Server) confirmPending(ctx context.Context, c Client, code string, move
 		return nil, Grant{}, err
 	}
 	now := s.cfg.Now()
-	step, good := auth.Verify(e.Secret, code, now, s.cfg.Skew, -1)
+	p := s.mustPolicy(ctx)
+	step, good := auth.Verify(e.Secret, code, now, p.Skew, -1)
 	if !good {
 		return nil, Grant{}, ErrEnrollCode
 	}
-	codes, hashes := s.newBackupCodes()
+	codes, hashes := s.newBackupCodes(p)
 	token := rand.Text()
 	ok, err := s.store.ConfirmEnrollment(ctx, move, store.Enrolled{UserID: u.ID, SecretEnc: sealed, Step: step,
-		CodeHashes: hashes, Session: s.keys.MAC(token), Expires: now.Add(s.cfg.Session)})
+		CodeHashes: hashes, Session: s.keys.MAC(token), Expires: now.Add(s.cfg.Session), At: now},
+		s.mailTo(u, s.langOf(u, c), "mail.mfa_enabled", nil, u.Name, s.cfg.Issuer, when(now))...)
 	if err != nil {
 		return nil, Grant{}, err
 	}
 	if !ok { // confirmed or replaced meanwhile
 		return nil, Grant{}, errNoEnrollment
 	}
+	s.queued()
 	event := "enrolled"
 	if move {
 		event = "mfa_moved"
 	}
 	s.event(ctx, c, u, event, "")
-	return codes, Grant{Next: "done", Session: token, Known: s.knownToken(u.Name, now)}, nil
+	return codes, Grant{Next: "done", Session: token, Known: s.knownToken(u.Name, now)}, s.store.SignedIn(ctx, u.ID, now)
 }
 
-// newBackupCodes makes a set of backup codes and the HMACs the database keeps.
-func (s *Server) newBackupCodes() (codes, hashes []string) {
-	codes = auth.NewBackupCodes(s.cfg.BackupCodes)
+// newBackupCodes makes a set of backup codes, as many as the policy says, and the
+// HMACs the database keeps.
+func (s *Server) newBackupCodes(p store.Policy) (codes, hashes []string) {
+	codes = auth.NewBackupCodes(p.BackupCodes)
 	hashes = make([]string, len(codes))
 	for i, c := range codes {
 		hashes[i] = auth.HashBackupCode(s.keys.hmac, c)
@@ -666,24 +733,35 @@ func (s *Server) RegenerateCodes(ctx context.Context, c Client, code string) ([]
 	if err != nil {
 		return nil, err
 	}
-	codes, hashes := s.newBackupCodes()
-	if err := s.store.ReplaceBackupCodes(ctx, u.ID, hashes); err != nil {
+	codes, hashes := s.newBackupCodes(s.mustPolicy(ctx))
+	if err := s.store.ReplaceBackupCodes(ctx, u.ID, hashes,
+		s.mailTo(u, s.langOf(u, c), "mail.codes", nil, u.Name, s.cfg.Issuer, when(s.cfg.Now()))...); err != nil {
 		return nil, err
 	}
+	s.queued()
 	s.event(ctx, c, u, "codes_regenerated", "")
 	return codes, nil
 }
 
 // DisableMFA turns two-factor sign-in off; it needs a current code, and ends
-// every other session and remembered device.
+// every other session and remembered device. While the policy requires it for
+// everyone, it is refused: a new phone is a move.
 func (s *Server) DisableMFA(ctx context.Context, c Client, code string) error {
+	if s.mustPolicy(ctx).Require2FA {
+		if _, _, err := s.SignedIn(ctx, c); err != nil {
+			return err
+		}
+		return errRequired
+	}
 	u, hash, err := s.confirmed(ctx, c, code)
 	if err != nil {
 		return err
 	}
-	if err := s.store.DisableMFA(ctx, u.ID, hash); err != nil {
+	if err := s.store.DisableMFA(ctx, u.ID, hash,
+		s.mailTo(u, s.langOf(u, c), "mail.mfa_disabled", nil, u.Name, s.cfg.Issuer, when(s.cfg.Now()))...); err != nil {
 		return err
 	}
+	s.queued()
 	s.event(ctx, c, u, "mfa_disabled", "")
 	return nil
 }
@@ -691,12 +769,12 @@ func (s *Server) DisableMFA(ctx context.Context, c Client, code string) error {
 // ChangePassword needs the current password; it ends every other session and
 // forgets every remembered device.
 func (s *Server) ChangePassword(ctx context.Context, c Client, current, next string) error {
-	u, hash, err := s.SignedIn(ctx, c)
+	u, hash, err := s.Member(ctx, c)
 	if err != nil {
 		return err
 	}
 	if len([]rune(next)) < MinPasswordLen {
-		return &Refusal{Status: http.StatusBadRequest, Msg: fmt.Sprintf("The new password needs at least %d characters.", MinPasswordLen)}
+		return refuse(http.StatusBadRequest, "err.short_password", MinPasswordLen)
 	}
 	if _, err := s.attempt(ctx, c, check{name: u.Name, event: "password_change_failed", wrong: errWrongPassword,
 		user: func() (store.User, error) { return u, nil },
@@ -732,8 +810,9 @@ func (s *Server) Logout(ctx context.Context, c Client) error {
 // two-factor sign-in, spends its own budget and is answered alike.
 func (s *Server) Verify(ctx context.Context, c Client, token, name, code string) (bool, error) {
 	now := s.cfg.Now()
+	p := s.mustPolicy(ctx)
 	v := store.VerifyCheck{TokenMAC: s.keys.MAC(strings.TrimSpace(token)), Username: name, AttemptKey: s.attemptKey(name),
-		MaxAttempts: s.cfg.Policy.MaxAttempts, Lockout: s.cfg.Policy.Lockout, Now: now, Addr: c.Addr}
+		MaxAttempts: p.MaxAttempts, Lockout: p.Lockout, Now: now, Addr: c.Addr}
 	if auth.LooksLikeBackupCode(code) {
 		v.BackupHash = auth.HashBackupCode(s.keys.hmac, code)
 	} else {
@@ -742,7 +821,7 @@ func (s *Server) Verify(ctx context.Context, c Client, token, name, code string)
 			if err != nil {
 				return 0, false, err // a key that does not match: 500, logged, no attempt spent
 			}
-			step, ok := auth.Verify(secret, code, now, s.cfg.Skew, u.LastStep)
+			step, ok := auth.Verify(secret, code, now, p.Skew, u.LastStep)
 			return step, ok, nil
 		}
 	}
@@ -827,19 +906,6 @@ func (s *Server) AddUser(ctx context.Context, name, email, password string, admi
 	return s.store.Audit(ctx, s.cfg.Now(), 0, "user_added", "", name)
 }
 
-// ResetMFA is an admin's reset of a user's two-factor sign-in: the secret, backup
-// codes, remembered devices and every session go; the next sign-in enrolls anew.
-func (s *Server) ResetMFA(ctx context.Context, name string) error {
-	u, err := s.store.UserByName(ctx, name)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if err := s.store.DisableMFA(ctx, u.ID, ""); err != nil {
-		return err
-	}
-	return s.store.Audit(ctx, s.cfg.Now(), u.ID, "mfa_reset_by_admin", "", "")
-}
-
 // AddToken makes an application token for /api/v1/verify; only its MAC is kept.
 func (s *Server) AddToken(ctx context.Context, name string) (string, error) {
 	token := "ward_" + rand.Text()
@@ -872,7 +938,7 @@ func (s *Server) Sweep(ctx context.Context) (store.Swept, error) {
 	if s.cfg.AuditDays > 0 {
 		auditBefore = now.AddDate(0, 0, -s.cfg.AuditDays)
 	}
-	n, err := s.store.Sweep(ctx, now, s.cfg.Policy.Lockout, auditBefore)
+	n, err := s.store.Sweep(ctx, now, s.mustPolicy(ctx).Lockout, auditBefore)
 	if err != nil {
 		return n, err
 	}
@@ -890,6 +956,9 @@ func (s *Server) SweepEvery(ctx context.Context, interval time.Duration) {
 	for {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Log.Error("removing expired records failed", "err", err)
+		}
+		if err := s.Remind(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("queueing the deadline's reminders failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/wardauth/ward/server/service"
 )
@@ -26,7 +27,17 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.grant(w, r, g)
-	writeJSON(w, http.StatusOK, map[string]string{"next": g.Next})
+	writeNext(w, g)
+}
+
+// writeNext answers a sign-in step: where to go next, and the deadline of a
+// required enrollment still ahead.
+func writeNext(w http.ResponseWriter, g service.Grant) {
+	out := map[string]string{"next": g.Next}
+	if !g.EnrollBy.IsZero() {
+		out["enroll_by"] = g.EnrollBy.UTC().Format(time.RFC3339)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) apiLoginCode(w http.ResponseWriter, r *http.Request) {
@@ -49,8 +60,60 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"username": a.User.Name, "admin": a.User.Admin,
-		"mfa_enabled": a.User.MFA, "backup_codes_left": a.CodesLeft})
+	out := map[string]any{"username": a.User.Name, "email": a.User.Email, "admin": a.User.Admin,
+		"mfa_enabled": a.User.MFA, "backup_codes_left": a.CodesLeft, "lang": a.Lang}
+	if !a.EnrollBy.IsZero() {
+		out["enroll_by"] = a.EnrollBy.UTC().Format(time.RFC3339)
+	}
+	if a.Blocked {
+		out["next"] = "enroll"
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiLang(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Lang string `json:"lang"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if err := s.svc.SetLang(r.Context(), s.client(r), req.Lang); err != nil {
+		s.answer(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) apiResetRequest(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	id, err := s.svc.RequestReset(r.Context(), s.client(r), req.Reason)
+	if err != nil {
+		s.answer(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]int64{"id": id})
+}
+
+func (s *Server) apiInvite(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Password string `json:"password"`
+	}
+	if !readJSON(w, r, &req) {
+		return
+	}
+	g, err := s.svc.AcceptInvite(r.Context(), s.client(r), r.PathValue("token"), req.Password)
+	if err != nil {
+		s.answer(w, err)
+		return
+	}
+	s.grant(w, r, g)
+	writeNext(w, g)
 }
 
 // writeEnrollment answers a new key: as text, as a link and as a QR code.

@@ -540,7 +540,7 @@ func TestParallelVerify(t *testing.T) {
 		}
 		// A budget large enough that only the replay check refuses: the same
 		// database, served again with another policy.
-		e.start(func(c *service.Config) { c.Policy.MaxAttempts = 1000 })
+		e.setPolicy(func(p *store.Policy) { p.MaxAttempts = 100 })
 		e.clk.add(30 * time.Second)
 		if valid, ok200, _ := parallel(codeNow(secret, e.clk.now())); valid != 1 || ok200 != 50 {
 			t.Fatalf("one code 50 times at once: %d valid of %d answers", valid, ok200)
@@ -550,7 +550,7 @@ func TestParallelVerify(t *testing.T) {
 		if _, good := post(codeNow(secret, e.clk.now())); !good {
 			t.Fatal("the next code refused")
 		}
-		e.start() // the default policy: 5 attempts
+		e.setPolicy(func(p *store.Policy) { p.MaxAttempts = 5 })
 		if valid, ok200, locked := parallel("000000"); valid != 0 || ok200 != 5 || locked != 45 {
 			t.Fatalf("50 wrong codes at once, limit 5: %d evaluated, %d refused", ok200, locked)
 		}

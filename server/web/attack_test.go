@@ -538,7 +538,7 @@ func TestNoDeviceOutlivesItsAuthenticator(t *testing.T) {
 				e.signIn(other, secret)
 				switch how {
 				case "admin reset":
-					if err := e.srv.ResetMFA(context.Background(), "alice"); err != nil {
+					if err := e.srv.ResetMFA(context.Background(), service.CommandLine, "alice", "test"); err != nil {
 						t.Fatal(err)
 					}
 					if st, _ := e.call(c, "/api/v1/me", nil); st != 401 {

@@ -80,6 +80,19 @@ func (e *env) start(options ...func(*service.Config)) {
 	e.t.Cleanup(ts.Close)
 }
 
+// setPolicy changes the policy as an admin does.
+func (e *env) setPolicy(change func(*store.Policy)) {
+	e.t.Helper()
+	p, err := e.srv.Policy(context.Background(), service.CommandLine)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	change(&p)
+	if err := e.srv.SetPolicy(context.Background(), service.CommandLine, p); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // audit counts the events of a kind, rows counted in aggregate included.
 func (e *env) audit(event string) int {
 	e.t.Helper()

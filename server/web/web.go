@@ -45,6 +45,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/2fa/disable", s.apiDisable)
 	mux.HandleFunc("POST /api/v1/verify", s.apiVerify)
 	mux.HandleFunc("POST /api/v1/password", s.apiPassword)
+	mux.HandleFunc("POST /api/v1/lang", s.apiLang)
+	mux.HandleFunc("POST /api/v1/reset-request", s.apiResetRequest)
+	mux.HandleFunc("POST /api/v1/invite/{token}", s.apiInvite)
+	s.adminRoutes(mux)
 	s.pageRoutes(mux)
 	return http.NewCrossOriginProtection().Handler(s.guard(mux))
 }
@@ -183,7 +187,7 @@ func cookie(r *http.Request, name string) string {
 // client is the service.Client of a request.
 func (s *Server) client(r *http.Request) service.Client {
 	return service.Client{Addr: s.clientAddr(r), Session: cookie(r, cookieName), Device: cookie(r, deviceCookie),
-		Known: cookie(r, knownCookie), Route: r.URL.Path}
+		Known: cookie(r, knownCookie), Route: r.URL.Path, AcceptLanguage: r.Header.Get("Accept-Language")}
 }
 
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, life time.Duration) {
@@ -222,11 +226,17 @@ func (s *Server) refusal(w http.ResponseWriter, err error) *service.Refusal {
 		return ref
 	}
 	s.cfg.Log.Error("request failed", "err", err)
-	return &service.Refusal{Status: http.StatusInternalServerError, Msg: "Something went wrong on the server; try again."}
+	return &service.Refusal{Status: http.StatusInternalServerError, Key: "err.server", Msg: "Something went wrong on the server; try again."}
 }
 
 // answer writes err for the API.
+// The API answers in English: its sentences are for the program calling it, and
+// its log; the pages speak the user's language.
 func (s *Server) answer(w http.ResponseWriter, err error) {
 	ref := s.refusal(w, err)
+	if ref.Next != "" {
+		writeJSON(w, ref.Status, map[string]string{"error": ref.Msg, "next": ref.Next})
+		return
+	}
 	fail(w, ref.Status, ref.Msg)
 }
