@@ -185,7 +185,7 @@ func (s *Server) Policy(ctx context.Context, a Actor) (store.Policy, error) {
 // enabled user who has not enrolled.
 func (s *Server) SetPolicy(ctx context.Context, a Actor, p store.Policy) error {
 	for _, f := range []struct {
-		name     string
+		name      string
 		v, lo, hi int
 	}{
 		{"max_attempts", p.MaxAttempts, 1, 100},
