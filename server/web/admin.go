@@ -54,11 +54,22 @@ func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, a service.Acto
 		s.answer(w, err)
 		return
 	}
-	out := make([]map[string]any, len(users))
+	type row struct {
+		Username   string `json:"username"`
+		Email      string `json:"email"`
+		Admin      bool   `json:"admin"`
+		Disabled   bool   `json:"disabled"`
+		MFA        bool   `json:"mfa_enabled"`
+		Invited    bool   `json:"invited"`
+		EnrolledAt any    `json:"enrolled_at"`
+		LastSignIn any    `json:"last_sign_in"`
+		LockedUtil any    `json:"locked_until"`
+		CodesLeft  int    `json:"backup_codes_left"`
+	}
+	out := make([]row, len(users))
 	for i, u := range users {
-		out[i] = map[string]any{"username": u.Name, "email": u.Email, "admin": u.Admin, "disabled": u.Disabled,
-			"mfa_enabled": u.MFA, "invited": u.Invited, "enrolled_at": rfc3339(u.EnrolledAt), "last_sign_in": rfc3339(u.LastSignIn),
-			"locked_until": rfc3339(u.LockedUntil), "backup_codes_left": u.CodesLeft}
+		out[i] = row{u.Name, u.Email, u.Admin, u.Disabled, u.MFA, u.Invited, rfc3339(u.EnrolledAt), rfc3339(u.LastSignIn),
+			rfc3339(u.LockedUntil), u.CodesLeft}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
