@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -405,6 +406,91 @@ func TestPolicySettings(t *testing.T) {
 		}
 		if st, _ := e.call(e.client(), "/api/v1/login", map[string]string{"username": "bob", "password": "bob password"}); st != 429 {
 			t.Fatalf("after 3 failures with a limit of 3: %d", st)
+		}
+	})
+}
+
+// At the deadline itself the requirement applies (from the deadline on); a
+// second before, it does not.
+func TestDeadlineEdge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng)
+		admin := e.adminClient()
+		e.addUser("bob")
+		deadline := e.clk.now().Add(time.Hour)
+		e.send(admin, "PUT", "/api/v1/admin/policy", policyBody(true, &deadline))
+		e.clk.add(time.Hour - time.Second)
+		bob := e.client()
+		if _, out := e.call(bob, "/api/v1/login", map[string]string{"username": "bob", "password": "bob password"}); out["next"] != "done" {
+			t.Fatalf("a second before the deadline: %v", out)
+		}
+		e.clk.add(time.Second)
+		if st, out := e.call(bob, "/api/v1/password", map[string]string{"current": "bob password", "new": "a new password"}); st != 403 || out["next"] != "enroll" {
+			t.Fatalf("at the deadline: %d %v", st, out)
+		}
+	})
+}
+
+// No mail holds a secret: not a password, a TOTP key, a backup code, or a session
+// or device token; every change that mails does, in the user's language.
+func TestNoSecretInMails(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng, func(c *service.Config) { c.RememberDays = 30 })
+		storetest.Exec(t, e.db, `UPDATE users SET email = 'alice@example.com', lang = 'fr'`)
+		e.store.SetAdmin(context.Background(), e.userID("alice"), true)
+		admin := e.client()
+		secret, codes := e.enroll(admin) // a mail
+		var secrets []string
+		u, _ := url.Parse(e.ts.URL)
+		for _, ck := range admin.Jar.Cookies(u) {
+			secrets = append(secrets, ck.Value)
+		}
+		secrets = append(append(secrets, secret, "alice password"), codes...)
+		e.clk.add(30 * time.Second)
+		_, out := e.call(admin, "/api/v1/backup-codes", map[string]string{"code": codeNow(secret, e.clk.now())})
+		for _, c := range out["backup_codes"].([]any) {
+			secrets = append(secrets, c.(string))
+		}
+		// A remembered device, then 2FA off, then the policy, an invitation, a reset.
+		c := e.client()
+		e.call(c, "/api/v1/login", map[string]string{"username": "alice", "password": "alice password"})
+		e.clk.add(30 * time.Second)
+		e.call(c, "/api/v1/login/code", map[string]any{"code": codeNow(secret, e.clk.now()), "remember": true})
+		for _, ck := range c.Jar.Cookies(u) {
+			secrets = append(secrets, ck.Value)
+		}
+		e.clk.add(30 * time.Second)
+		if st, _ := e.call(admin, "/api/v1/2fa/disable", map[string]string{"code": codeNow(secret, e.clk.now())}); st != 204 {
+			t.Fatal("disable")
+		}
+		e.send(admin, "POST", "/api/v1/admin/users", map[string]any{"username": "eve", "email": "eve@example.com"})
+		e.send(admin, "PUT", "/api/v1/admin/policy", policyBody(true, nil))
+		rows, err := e.db.SQL.Query(`SELECT subject, body FROM outbox`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var subjects []string
+		for rows.Next() {
+			var subject, body string
+			rows.Scan(&subject, &body)
+			subjects = append(subjects, subject)
+			for _, s := range secrets {
+				if s != "" && (strings.Contains(body, s) || strings.Contains(subject, s)) {
+					t.Fatalf("a mail holds a secret (%.4s...): %s\n%s", s, subject, body)
+				}
+			}
+		}
+		// Enrolled, new codes, a device, 2FA off (to alice, in French), the
+		// requirement (to alice, who is no longer enrolled), an invitation (in the
+		// admin's language).
+		want := []string{"La connexion à deux facteurs est activée", "De nouveaux codes de secours", "Un appareil est mémorisé",
+			"La connexion à deux facteurs est désactivée", "La connexion à deux facteurs est obligatoire", "Vous êtes invité"}
+		all := strings.Join(subjects, "\n")
+		for _, w := range want {
+			if !strings.Contains(all, w) {
+				t.Errorf("no mail %q among:\n%s", w, all)
+			}
 		}
 	})
 }
