@@ -1,0 +1,252 @@
+package mail_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	wardmail "github.com/wardauth/ward/server/mail"
+	"github.com/wardauth/ward/server/mail/mailtest"
+	"github.com/wardauth/ward/server/store"
+	"github.com/wardauth/ward/server/store/storetest"
+)
+
+// The outbox's sender, over both engines (storetest), against mailtest's server.
+
+// syncBuffer is a log's destination read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// running is a Sender at work, with short times.
+type running struct {
+	*wardmail.Sender
+	log  *syncBuffer
+	stop func() // cancels Run and waits for it to return
+}
+
+// start runs a Sender that polls every 20 ms and waits backoff after a failure
+// (the outbox keeps whole seconds: a wait under 1 s makes a failed mail due at
+// once, and the next claim takes it again, ahead of the mails after it).
+func start(t *testing.T, st store.Store, c wardmail.Config, backoff time.Duration) *running {
+	t.Helper()
+	r := &running{log: &syncBuffer{}}
+	s, err := wardmail.NewSender(st, c, slog.New(slog.NewTextHandler(r.log, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Poll, s.MinBackoff, s.MaxBackoff = 20*time.Millisecond, backoff, 2*backoff
+	r.Sender = s
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		s.Run(ctx)
+		close(done)
+	}()
+	r.stop = sync.OnceFunc(func() {
+		cancel()
+		<-done
+	})
+	t.Cleanup(r.stop)
+	return r
+}
+
+// eventually waits for cond, failing the test after 20 seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+	}
+}
+
+// queue puts n mails in the outbox, their subjects numbered.
+func queue(t *testing.T, st store.Store, n int) {
+	t.Helper()
+	for i := range n {
+		if err := st.QueueMail(context.Background(), store.Mail{Key: fmt.Sprintf("mail-%d", i), To: fmt.Sprintf("u%d@example.com", i),
+			Subject: fmt.Sprintf("Notice n° %d", i), Body: "Ceci n'est pas un secret."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// onceEach checks that n messages arrived, each subject once, and that the
+// outbox is empty.
+func onceEach(t *testing.T, srv *mailtest.Server, d storetest.DB, n int) {
+	t.Helper()
+	eventually(t, "the outbox sent", func() bool {
+		return storetest.Count(t, d, `SELECT COUNT(*) FROM outbox WHERE sent_at = 0`) == 0
+	})
+	time.Sleep(100 * time.Millisecond) // a double would have arrived by now
+	got := map[string]int{}
+	for _, m := range srv.Messages() {
+		got[m.Subject]++
+		if want := strings.TrimPrefix(m.Subject, "Notice n° "); m.To[0] != "u"+want+"@example.com" {
+			t.Errorf("%q went to %q", m.Subject, m.To)
+		}
+	}
+	for i := range n {
+		if s := fmt.Sprintf("Notice n° %d", i); got[s] != 1 {
+			t.Errorf("%q arrived %d times", s, got[s])
+		}
+	}
+	if len(got) != n {
+		t.Errorf("%d different messages, want %d", len(got), n)
+	}
+}
+
+// The SMTP server is down while mails are queued: the sender records failures
+// (with the reason), and once the server is back each mail arrives exactly once.
+func TestServerDown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := e.New(t)
+		st := d.Open(t)
+		srv := mailtest.Start(t, mailtest.Options{TLS: mailtest.StartTLS, User: user, Password: password})
+		srv.Stop()
+		const n = 12
+		queue(t, st, n)
+		r := start(t, st, config(t, srv, user, password), time.Second)
+		r.Nudge()
+		eventually(t, "a failure recorded for every mail", func() bool {
+			return storetest.Count(t, d, `SELECT COUNT(*) FROM outbox WHERE attempts >= 1 AND last_error LIKE '%connection refused%'`) == n
+		})
+		eventually(t, "a second failure", func() bool {
+			return storetest.Count(t, d, `SELECT COUNT(*) FROM outbox WHERE attempts >= 2`) > 0
+		})
+		if c := storetest.Count(t, d, `SELECT COUNT(*) FROM outbox WHERE sent_at = 0`); c != n {
+			t.Fatalf("%d mails unsent while the server was down, want %d", c, n)
+		}
+		srv.Start()
+		onceEach(t, srv, d, n)
+		r.stop()
+		if log := r.log.String(); !strings.Contains(log, "mail not sent, will retry") || strings.Contains(log, password) {
+			t.Fatalf("the log: %s", log)
+		}
+	})
+}
+
+// A wrong password is a failure like any other: retried with backoff (over TLS
+// each time), never in the clear; once the server takes it, the mail arrives once.
+func TestWrongPasswordRetried(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := e.New(t)
+		st := d.Open(t)
+		srv := mailtest.Start(t, mailtest.Options{TLS: mailtest.StartTLS, User: user, Password: "the right one"})
+		queue(t, st, 1)
+		r := start(t, st, config(t, srv, user, password), 50*time.Millisecond)
+		eventually(t, "three failed tries", func() bool {
+			return storetest.Count(t, d, `SELECT attempts FROM outbox`) >= 3
+		})
+		var reason string
+		if err := d.SQL.QueryRow(`SELECT last_error FROM outbox`).Scan(&reason); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(reason, "535") || strings.Contains(reason, password) {
+			t.Fatalf("the reason recorded: %q", reason)
+		}
+		for _, a := range srv.Auths() {
+			if !a.TLS || a.OK {
+				t.Fatalf("auth: %+v", a)
+			}
+		}
+		if len(srv.Messages()) != 0 {
+			t.Fatal("a message was accepted")
+		}
+		srv.SetPassword(password)
+		onceEach(t, srv, d, 1)
+		r.stop()
+		if inClear(srv, user, password) || strings.Contains(r.log.String(), password) {
+			t.Fatal("the password showed")
+		}
+	})
+}
+
+// Two instances (two stores on one database, a Sender on each) deliver each mail
+// once, mails queued while they run included.
+func TestTwoSenders(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := e.New(t)
+		a, b := d.Open(t), d.Open(t)
+		srv := mailtest.Start(t, mailtest.Options{TLS: mailtest.StartTLS, User: user, Password: password, DataDelay: 2 * time.Millisecond})
+		const n = 60
+		queue(t, a, n/2) // due when both start: they compete for them
+		c := config(t, srv, user, password)
+		ra, rb := start(t, a, c, time.Second), start(t, b, c, time.Second)
+		for i := n / 2; i < n; i++ { // queued while they run, nudging both
+			if err := b.QueueMail(context.Background(), store.Mail{To: fmt.Sprintf("u%d@example.com", i),
+				Subject: fmt.Sprintf("Notice n° %d", i), Body: "b"}); err != nil {
+				t.Fatal(err)
+			}
+			rb.Nudge()
+			ra.Nudge()
+			time.Sleep(time.Millisecond)
+		}
+		onceEach(t, srv, d, n)
+		ra.stop()
+		rb.stop()
+		t.Logf("sent by the first instance: %d, by the second: %d",
+			strings.Count(ra.log.String(), "mail sent"), strings.Count(rb.log.String(), "mail sent"))
+	})
+}
+
+// Stopping finishes the mail in hand: it is delivered and recorded as sent; the
+// others claimed with it are left for later, untried.
+func TestStopFinishesMailInHand(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := e.New(t)
+		st := d.Open(t)
+		started := make(chan struct{}, 1)
+		srv := mailtest.Start(t, mailtest.Options{TLS: mailtest.StartTLS, DataDelay: 300 * time.Millisecond, DataStarted: started})
+		queue(t, st, 3)
+		r := start(t, st, config(t, srv, "", ""), time.Second)
+		select {
+		case <-started:
+		case <-time.After(20 * time.Second):
+			t.Fatal("no mail started")
+		}
+		r.stop()
+		if got := len(srv.Messages()); got != 1 {
+			t.Fatalf("%d messages after stopping, want the one in hand", got)
+		}
+		if n := storetest.Count(t, d, `SELECT COUNT(*) FROM outbox WHERE sent_at > 0`); n != 1 {
+			t.Fatalf("%d mails recorded as sent, want 1", n)
+		}
+		if n := storetest.Count(t, d, `SELECT COUNT(*) FROM outbox WHERE sent_at = 0 AND attempts = 0`); n != 2 {
+			t.Fatalf("%d mails left untried, want 2", n)
+		}
+	})
+}
+
+// A Sender needs a server and a sender's address, said in a sentence.
+func TestNewSenderChecks(t *testing.T) {
+	c, _ := wardmail.ParseURL("smtp://127.0.0.1:25")
+	for _, from := range []string{"", "not an address", "a@b\r\nBcc: c@d"} {
+		c.From = from
+		if _, err := wardmail.NewSender(nil, c, nil); err == nil {
+			t.Errorf("from %q: no error", from)
+		}
+	}
+	if _, err := wardmail.NewSender(nil, wardmail.Config{From: "ward@example.com"}, nil); err == nil {
+		t.Error("no server: no error")
+	}
+}
