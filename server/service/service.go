@@ -449,6 +449,7 @@ type Account struct {
 	// enrolled yet (zero otherwise); Blocked: it is required already.
 	EnrollBy time.Time
 	Blocked  bool
+	Required bool   // the policy requires two-factor sign-in of everyone: it cannot be turned off
 	Lang     string // the language to speak to them
 }
 
@@ -459,10 +460,15 @@ func (s *Server) Me(ctx context.Context, c Client) (Account, error) {
 		return Account{}, err
 	}
 	left, err := s.store.BackupCodesLeft(ctx, u.ID)
-	a := Account{User: u, CodesLeft: left, Lang: s.langOf(u, c)}
-	a.EnrollBy, a.Blocked = enrollState(s.mustPolicy(ctx), u, s.cfg.Now())
+	p := s.mustPolicy(ctx)
+	a := Account{User: u, CodesLeft: left, Lang: s.langOf(u, c), Required: p.Require2FA}
+	a.EnrollBy, a.Blocked = enrollState(p, u, s.cfg.Now())
 	return a, err
 }
+
+// RememberDays is how long the policy in force remembers a device (0: not at all),
+// for the code page's offer.
+func (s *Server) RememberDays(ctx context.Context) int { return s.mustPolicy(ctx).RememberDays }
 
 // rememberedDevice reports whether the client carries a remembered device of userID.
 func (s *Server) rememberedDevice(ctx context.Context, c Client, userID int64) bool {
