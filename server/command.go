@@ -22,6 +22,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wardauth/ward/server/auth"
+	wardmail "github.com/wardauth/ward/server/mail"
 	"github.com/wardauth/ward/server/service"
 	"github.com/wardauth/ward/server/store"
 	"github.com/wardauth/ward/server/store/postgres"
@@ -48,9 +49,17 @@ type IO struct {
 // options are the flags of serve and admin, each with a WARD_SERVER_* twin.
 type options struct {
 	addr, data, db, baseURL, issuer, tlsCert, tlsKey, proxies string
-	logLevel                                                  string
+	logLevel, smtpURL, mailFrom                               string
+	sender                                                    *wardmail.Sender
 	maxAttempts, skew, rememberDays, backupCodes, auditDays   int
 	lockout                                                   time.Duration
+}
+
+// nudge tells the mail sender, when there is one, that mail was queued.
+func (o *options) nudge() {
+	if o.sender != nil {
+		o.sender.Nudge()
+	}
 }
 
 func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
@@ -86,6 +95,8 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&o.auditDays, "audit-days", envInt("AUDIT_DAYS", 365), "")
 	fs.StringVar(&o.proxies, "trusted-proxies", env("TRUSTED_PROXIES", ""), "")
 	fs.StringVar(&o.logLevel, "log-level", env("LOG_LEVEL", "info"), "")
+	fs.StringVar(&o.smtpURL, "smtp-url", env("SMTP_URL", ""), "")
+	fs.StringVar(&o.mailFrom, "mail-from", env("MAIL_FROM", ""), "")
 }
 
 func defaultDataDir(getenv func(string) string) string {
@@ -142,7 +153,8 @@ func (o *options) open(log *slog.Logger) (*service.Server, store.Store, error) {
 	srv, err := service.New(service.Config{Issuer: o.issuer, Skew: o.skew, BackupCodes: o.backupCodes,
 		RememberDays: o.rememberDays, TrustedProxies: proxies, AuditDays: o.auditDays,
 		Policy:        auth.Policy{MaxAttempts: o.maxAttempts, Lockout: o.lockout},
-		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log}, st, keys)
+		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log, BaseURL: o.baseURL,
+		Nudge: func() { o.nudge() }}, st, keys)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -200,6 +212,27 @@ func serve(ctx context.Context, args []string, std IO) error {
 		return err
 	}
 	defer st.Close()
+	// The outbox's sender: mails go out while the server runs (and, queued by
+	// `ward admin` meanwhile, within seconds).
+	if o.smtpURL != "" {
+		cfg, err := wardmail.ParseURL(o.smtpURL)
+		if err != nil {
+			return fmt.Errorf("--smtp-url: %w", err)
+		}
+		cfg.From = o.mailFrom
+		sender, err := wardmail.NewSender(st, cfg, log)
+		if err != nil {
+			return err
+		}
+		o.sender = sender
+		mailCtx, stopMail := context.WithCancel(context.Background())
+		mailDone := make(chan struct{})
+		go func() { defer close(mailDone); sender.Run(mailCtx) }()
+		defer func() { stopMail(); <-mailDone }() // before the store closes
+		log.Info("mail", "smtp", cfg.String())
+	} else {
+		log.Info("no --smtp-url: mails wait in the outbox until one is given")
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.addr, err)
