@@ -7,41 +7,120 @@ import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"math"
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/wardauth/ward/server/i18n"
 	"github.com/wardauth/ward/server/service"
 )
 
 // The web pages: server-rendered forms, a thin front end over the same rules as the
 // JSON API (service.go), so the two cannot drift apart. They take URL-encoded forms
-// only. No outside requests; light and dark follow the system.
+// only. No outside requests; light and dark follow the system. Every page speaks
+// the request's language (service.Lang: the user's choice, else the browser's):
+// the templates hold no sentence of their own, only keys of package i18n.
 
 //go:embed templates static
 var files embed.FS
 
-var pages = template.Must(template.ParseFS(files, "templates/*.html"))
+// pageSets holds the templates once per language: in each, {{t "key" args...}} is
+// the key's sentence in that language, {{tn "key" n args...}} its singular or
+// plural for n (keys KEY.one and KEY.other, n the first argument), {{lang}} the
+// language's code and {{when t}} a time as the pages write it.
+var pageSets = func() map[string]*template.Template {
+	sets := map[string]*template.Template{}
+	for _, lang := range i18n.Langs {
+		sets[lang] = template.Must(template.New("").Funcs(pageFuncs(lang)).ParseFS(files, "templates/*.html"))
+	}
+	return sets
+}()
+
+func pageFuncs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t": func(key string, args ...any) string { return i18n.T(lang, key, args...) },
+		"tn": func(key string, n int, args ...any) string {
+			return i18n.T(lang, key+pluralForm(lang, n), append([]any{n}, args...)...)
+		},
+		"lang": func() string { return lang },
+		"when": when,
+	}
+}
+
+// pluralForm is the suffix of n's form: ".one" or ".other" (French counts 0 as one).
+func pluralForm(lang string, n int) string {
+	if n == 1 || n == 0 && lang == "fr" {
+		return ".one"
+	}
+	return ".other"
+}
+
+// when is a time as the pages write it, in every language: UTC, to the minute.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
 
 // view is what a page shows.
 type view struct {
-	Title, Issuer, Error, Notice string
-	RememberDays                 int
-	Account, KeyGroups, QR       string
-	Action                       string // where the enrollment page's code goes
-	Move                         bool   // the enrollment page is a move to a new phone
-	Codes                        []string
-	User                         string
-	MFA                          bool
-	CodesLeft                    int
+	Page   string // the template's name
+	Lang   string // the language it speaks
+	Title  string // a key of package i18n
+	Issuer string
+	// Error and Notice are sentences in Lang.
+	Error, Notice string
+	Wide          bool // an admin page: wider, with the admins' tabs
+
+	// The signed-in user, for the header; the banner of an enrollment required by
+	// a date (EnrollBy, DaysLeft), or now (Blocked).
+	User     string
+	Admin    bool
+	EnrollBy time.Time
+	DaysLeft int
+	Blocked  bool
+
+	RememberDays           int
+	Account, KeyGroups, QR string
+	Action                 string // where the enrollment page's code goes
+	Move                   bool   // the enrollment page is a move to a new phone
+	Codes                  []string
+	MFA, Required          bool
+	CodesLeft              int
+	Choice                 string // the user's choice of language, "" for the browser's
+	Langs                  []langOption
+	Token                  string // the invitation's
+	Gone                   bool   // the invitation is unknown, used or expired
+	Reason                 string // the lost-phone request as typed
+	Data                   any    // an admin page's own
 }
 
-func (s *Server) render(w http.ResponseWriter, status int, name string, v view) {
-	v.Issuer = s.cfg.Issuer
+// langOption is a language of the account page's choice.
+type langOption struct {
+	Code, Name string
+	Chosen     bool
+}
+
+// lang is the language of a request: the signed-in user's choice, else the
+// browser's.
+func (s *Server) lang(r *http.Request) string { return s.svc.Lang(r.Context(), s.client(r)) }
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	if v.Lang == "" {
+		v.Lang = s.lang(r)
+	}
+	set, ok := pageSets[v.Lang]
+	if !ok {
+		v.Lang, set = i18n.Langs[0], pageSets[i18n.Langs[0]]
+	}
+	v.Issuer, v.Page = s.cfg.Issuer, name
 	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
+	if err := set.ExecuteTemplate(&b, name, v); err != nil {
 		s.cfg.Log.Error("a page could not be rendered", "page", name, "err", err)
-		http.Error(w, "Something went wrong on the server; try again.", http.StatusInternalServerError)
+		http.Error(w, i18n.T(v.Lang, "err.server"), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -49,14 +128,27 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, v view) 
 	w.Write(b.Bytes())
 }
 
-// renderError shows a refusal (or a server fault) on the page it belongs to.
-func (s *Server) renderError(w http.ResponseWriter, err error, name string, v view) {
+// renderError shows a refusal (or a server fault) on the page it belongs to, in
+// the page's language.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error, name string, v view) {
 	ref := s.refusal(w, err)
-	v.Error = ref.Msg
-	if ref.Status == http.StatusInternalServerError {
-		name, v = "error", view{Title: "Something went wrong", Error: ref.Msg}
+	if v.Lang == "" {
+		v.Lang = s.lang(r)
 	}
-	s.render(w, ref.Status, name, v)
+	v.Error = ref.Text(v.Lang)
+	if ref.Status == http.StatusInternalServerError {
+		name, v = "error", view{Lang: v.Lang, Title: "page.error.title", Error: v.Error}
+	}
+	s.render(w, r, ref.Status, name, v)
+}
+
+// problem shows a page's own sentence (a key) as its error, with status.
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, key, name string, v view) {
+	if v.Lang == "" {
+		v.Lang = s.lang(r)
+	}
+	v.Error = i18n.T(v.Lang, key)
+	s.render(w, r, status, name, v)
 }
 
 // form is a page's POST handler behind the form check: URL-encoded only (a
@@ -66,16 +158,16 @@ func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if mt != "application/x-www-form-urlencoded" {
-			s.render(w, http.StatusUnsupportedMediaType, "error", view{Title: "Not a form", Error: "This page takes a form, as the browser sends it."})
+			s.problem(w, r, http.StatusUnsupportedMediaType, "page.form.not_form", "error", view{Title: "page.form.title"})
 			return
 		}
 		if err := r.ParseForm(); err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				s.render(w, http.StatusRequestEntityTooLarge, "error", view{Title: "Too large", Error: "The request is too large."})
+				s.problem(w, r, http.StatusRequestEntityTooLarge, "page.form.too_large", "error", view{Title: "page.form.too_large_title"})
 				return
 			}
-			s.render(w, http.StatusBadRequest, "error", view{Title: "Not a form", Error: "The form could not be read."})
+			s.problem(w, r, http.StatusBadRequest, "page.form.unreadable", "error", view{Title: "page.form.title"})
 			return
 		}
 		h(w, r)
@@ -106,7 +198,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	})
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, http.StatusOK, "login", view{Title: "Sign in"})
+		s.render(w, r, http.StatusOK, "login", view{Title: "page.login.title"})
 	})
 	mux.HandleFunc("POST /login", s.form(s.pageLogin))
 	mux.HandleFunc("GET /login/code", func(w http.ResponseWriter, r *http.Request) {
@@ -114,29 +206,45 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
-		s.render(w, http.StatusOK, "code", s.codeView())
+		s.render(w, r, http.StatusOK, "code", s.codeView(r))
 	})
 	mux.HandleFunc("POST /login/code", s.form(s.pageCode))
+	mux.HandleFunc("GET /login/lost", func(w http.ResponseWriter, r *http.Request) {
+		if !s.svc.HalfSignedIn(r.Context(), s.client(r)) {
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+			return
+		}
+		s.render(w, r, http.StatusOK, "lost", view{Title: "page.lost.title"})
+	})
+	mux.HandleFunc("POST /login/lost", s.form(s.pageLost))
+	mux.HandleFunc("GET /invite/{token}", func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, http.StatusOK, "invite", view{Title: "page.invite.title", Token: r.PathValue("token")})
+	})
+	mux.HandleFunc("POST /invite/{token}", s.form(s.pageInvite))
 	mux.HandleFunc("GET /enroll", s.pageEnroll)
 	mux.HandleFunc("POST /enroll/confirm", s.form(s.pageEnrollConfirm))
 	mux.HandleFunc("GET /account", func(w http.ResponseWriter, r *http.Request) { s.pageAccount(w, r, nil, "") })
 	mux.HandleFunc("POST /account/codes", s.form(s.pageRegenerate))
 	mux.HandleFunc("POST /account/disable", s.form(s.pageDisable))
 	mux.HandleFunc("POST /account/password", s.form(s.pagePassword))
+	mux.HandleFunc("POST /account/lang", s.form(s.pageLang))
 	mux.HandleFunc("POST /account/move", s.form(s.pageMove))
 	mux.HandleFunc("POST /account/move/confirm", s.form(s.pageMoveConfirm))
 	mux.HandleFunc("POST /logout", s.form(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.svc.Logout(r.Context(), s.client(r)); err != nil {
-			s.renderError(w, err, "login", view{Title: "Sign in"})
+			s.renderError(w, r, err, "login", view{Title: "page.login.title"})
 			return
 		}
 		clearSession(w)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	}))
+	s.adminPageRoutes(mux)
 }
 
-func (s *Server) codeView() view {
-	return view{Title: "Two-factor code", RememberDays: s.cfg.RememberDays}
+// codeView is the code page: "remember this device" offered for as long as the
+// policy in force says.
+func (s *Server) codeView(r *http.Request) view {
+	return view{Title: "page.code.title", RememberDays: s.svc.RememberDays(r.Context())}
 }
 
 // signedOut sends a request without a full session to the sign-in page.
@@ -148,13 +256,58 @@ func signedOut(w http.ResponseWriter, r *http.Request, err error) bool {
 	return false
 }
 
+// mustEnroll sends a request refused because two-factor sign-in is required now
+// to the enrollment page.
+func mustEnroll(w http.ResponseWriter, r *http.Request, err error) bool {
+	if err == service.ErrEnrollFirst {
+		http.Redirect(w, r, "/enroll", http.StatusSeeOther)
+		return true
+	}
+	return false
+}
+
+// member is the signed-in user's account and the view each of their pages starts
+// from (the header, the banner of a required enrollment). When ok is false the
+// request is answered already: without a full session it goes to the sign-in
+// page, and, when two-factor sign-in is required of the user now, to the
+// enrollment page: from the deadline on, every page leads there.
+func (s *Server) member(w http.ResponseWriter, r *http.Request, title string) (service.Account, view, bool) {
+	a, err := s.svc.Me(r.Context(), s.client(r))
+	if signedOut(w, r, err) {
+		return a, view{}, false
+	}
+	if err != nil {
+		s.renderError(w, r, err, "error", view{Title: "page.error.title"})
+		return a, view{}, false
+	}
+	if a.Blocked {
+		http.Redirect(w, r, "/enroll", http.StatusSeeOther)
+		return a, view{}, false
+	}
+	return a, s.userView(a, title), true
+}
+
+// userView is the view of a page of the signed-in user a.
+func (s *Server) userView(a service.Account, title string) view {
+	v := view{Lang: a.Lang, Title: title, User: a.User.Name, Admin: a.User.Admin, EnrollBy: a.EnrollBy, Blocked: a.Blocked}
+	if !a.EnrollBy.IsZero() {
+		v.DaysLeft = max(1, int(math.Ceil(a.EnrollBy.Sub(s.cfg.Now()).Hours()/24)))
+	}
+	return v
+}
+
 func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
 	g, err := s.svc.Login(r.Context(), s.client(r), r.PostForm.Get("username"), r.PostForm.Get("password"))
 	if err != nil {
-		s.renderError(w, err, "login", view{Title: "Sign in"})
+		s.renderError(w, r, err, "login", view{Title: "page.login.title"})
 		return
 	}
 	s.grant(w, r, g)
+	s.next(w, r, g)
+}
+
+// next sends the client where a sign-in step says.
+func (s *Server) next(w http.ResponseWriter, r *http.Request, g service.Grant) {
 	switch g.Next {
 	case "code":
 		http.Redirect(w, r, "/login/code", http.StatusSeeOther)
@@ -173,10 +326,45 @@ func (s *Server) pageCode(w http.ResponseWriter, r *http.Request) {
 		s.grant(w, r, g)
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	case errors.As(err, &ref) && (ref.EndSession || ref == service.ErrPasswordFirst):
-		s.renderError(w, err, "login", view{Title: "Sign in"})
+		s.renderError(w, r, err, "login", view{Title: "page.login.title"})
 	default:
-		s.renderError(w, err, "code", s.codeView())
+		s.renderError(w, r, err, "code", s.codeView(r))
 	}
+}
+
+// pageLost sends a lost-phone request (after the password, instead of the code)
+// and says what happens next.
+func (s *Server) pageLost(w http.ResponseWriter, r *http.Request) {
+	reason := r.PostForm.Get("reason")
+	_, err := s.svc.RequestReset(r.Context(), s.client(r), reason)
+	switch {
+	case err == nil:
+		s.render(w, r, http.StatusOK, "lost-sent", view{Title: "page.lost_sent.title"})
+	case err == service.ErrPasswordFirst:
+		s.renderError(w, r, err, "login", view{Title: "page.login.title"})
+	default:
+		s.renderError(w, r, err, "lost", view{Title: "page.lost.title", Reason: reason})
+	}
+}
+
+// pageInvite sets an invited user's password (typed twice) and signs them in:
+// to the enrollment page where two-factor sign-in is required, else the account.
+func (s *Server) pageInvite(w http.ResponseWriter, r *http.Request) {
+	v := view{Title: "page.invite.title", Token: r.PathValue("token")}
+	password := r.PostForm.Get("password")
+	if password != r.PostForm.Get("again") {
+		s.problem(w, r, http.StatusBadRequest, "page.invite.mismatch", "invite", v)
+		return
+	}
+	g, err := s.svc.AcceptInvite(r.Context(), s.client(r), v.Token, password)
+	if err != nil {
+		var ref *service.Refusal
+		v.Gone = errors.As(err, &ref) && ref.Status == http.StatusGone
+		s.renderError(w, r, err, "invite", v)
+		return
+	}
+	s.grant(w, r, g)
+	s.next(w, r, g)
 }
 
 // pageEnroll shows the QR code and key of the enrollment in progress, making one
@@ -184,13 +372,13 @@ func (s *Server) pageCode(w http.ResponseWriter, r *http.Request) {
 // have. With two-factor sign-in on, it leads to the account page.
 func (s *Server) pageEnroll(w http.ResponseWriter, r *http.Request) {
 	e, err := s.svc.Enroll(r.Context(), s.client(r))
-	s.renderEnroll(w, r, e, err, false, "")
+	s.renderEnroll(w, r, e, err, false, nil)
 }
 
 // renderEnroll shows an enrollment (or a move), with problem when the code given
 // for it was wrong.
-func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, e service.Enrollment, err error, move bool, problem string) {
-	if err == service.ErrEnrolled && !move && problem == "" {
+func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, e service.Enrollment, err error, move bool, problem error) {
+	if err == service.ErrEnrolled && !move && problem == nil {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return
 	}
@@ -198,21 +386,29 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, e service.
 		s.pageAccount(w, r, err, "")
 		return
 	}
-	qr, err := e.QR()
-	if err != nil {
-		s.renderError(w, err, "error", view{})
+	a, err := s.svc.Me(r.Context(), s.client(r))
+	if signedOut(w, r, err) {
 		return
 	}
-	v := view{Title: "Set up your authenticator", Error: problem, Account: e.Account, KeyGroups: e.KeyGroups(),
-		QR: base64.StdEncoding.EncodeToString(qr), Action: "/enroll/confirm"}
+	if err != nil {
+		s.renderError(w, r, err, "error", view{Title: "page.error.title"})
+		return
+	}
+	qr, err := e.QR()
+	if err != nil {
+		s.renderError(w, r, err, "error", view{Title: "page.error.title"})
+		return
+	}
+	v := s.userView(a, "page.enroll.title")
+	v.Account, v.KeyGroups, v.QR, v.Action = e.Account, e.KeyGroups(), base64.StdEncoding.EncodeToString(qr), "/enroll/confirm"
 	if move {
-		v.Title, v.Action, v.Move = "Move to a new phone", "/account/move/confirm", true
+		v.Title, v.Action, v.Move = "page.move.title", "/account/move/confirm", true
 	}
-	status := http.StatusOK
-	if problem != "" {
-		status = http.StatusUnauthorized
+	if problem != nil {
+		s.renderError(w, r, problem, "enroll", v)
+		return
 	}
-	s.render(w, status, "enroll", v)
+	s.render(w, r, http.StatusOK, "enroll", v)
 }
 
 // confirmPage handles a confirming code, for a first enrollment and a move: the
@@ -220,6 +416,7 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, e service.
 // page for anything else (two-factor sign-in already on, the enrollment expired).
 func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request, move bool) {
 	c := s.client(r)
+	lang := s.svc.Lang(r.Context(), c) // before the session's token is replaced
 	confirm, again := s.svc.ConfirmEnroll, s.svc.Enroll
 	if move {
 		confirm, again = s.svc.ConfirmMove, s.svc.Moving
@@ -227,7 +424,7 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request, move bool) 
 	codes, g, err := confirm(r.Context(), c, r.PostForm.Get("code"))
 	if err == nil {
 		s.grant(w, r, g)
-		s.render(w, http.StatusOK, "codes", view{Title: "Save your backup codes", Codes: codes})
+		s.render(w, r, http.StatusOK, "codes", view{Lang: lang, Title: "page.codes.title", Codes: codes})
 		return
 	}
 	if err != service.ErrEnrollCode {
@@ -235,7 +432,7 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request, move bool) 
 		return
 	}
 	e, err := again(r.Context(), c)
-	s.renderEnroll(w, r, e, err, move, service.ErrEnrollCode.Msg)
+	s.renderEnroll(w, r, e, err, move, service.ErrEnrollCode)
 }
 
 func (s *Server) pageEnrollConfirm(w http.ResponseWriter, r *http.Request) {
@@ -250,40 +447,42 @@ func (s *Server) pageMove(w http.ResponseWriter, r *http.Request) {
 		s.pageAccount(w, r, err, "")
 		return
 	}
-	s.renderEnroll(w, r, e, nil, true, "")
+	s.renderEnroll(w, r, e, nil, true, nil)
 }
 
-// pageAccount shows the account page, with a notice, or with the refusal of what
-// was just asked (its status, its sentence).
+// pageAccount shows the account page, with a notice (a key), or with the refusal
+// of what was just asked (its status, its sentence).
 func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request, refused error, notice string) {
-	if signedOut(w, r, refused) {
+	if signedOut(w, r, refused) || mustEnroll(w, r, refused) {
 		return
 	}
-	a, err := s.svc.Me(r.Context(), s.client(r))
-	if signedOut(w, r, err) {
+	a, v, ok := s.member(w, r, "page.account.title")
+	if !ok {
 		return
 	}
-	if err != nil {
-		s.renderError(w, err, "error", view{})
-		return
+	v.MFA, v.CodesLeft, v.Required, v.Choice = a.User.MFA, a.CodesLeft, a.Required, a.User.Lang
+	for _, l := range i18n.Langs {
+		v.Langs = append(v.Langs, langOption{Code: l, Name: i18n.Names[l], Chosen: l == a.User.Lang})
 	}
-	v := view{Title: "Your account", Notice: notice, User: a.User.Name, MFA: a.User.MFA, CodesLeft: a.CodesLeft}
+	if notice != "" {
+		v.Notice = i18n.T(v.Lang, notice)
+	}
 	status := http.StatusOK
 	if refused != nil {
 		ref := s.refusal(w, refused)
 		if ref.Status == http.StatusInternalServerError {
-			s.renderError(w, refused, "error", view{})
+			s.renderError(w, r, refused, "error", view{Lang: v.Lang})
 			return
 		}
-		status, v.Error, v.Notice = ref.Status, ref.Msg, ""
+		status, v.Error, v.Notice = ref.Status, ref.Text(v.Lang), ""
 	}
-	s.render(w, status, "account", v)
+	s.render(w, r, status, "account", v)
 }
 
 func (s *Server) pageRegenerate(w http.ResponseWriter, r *http.Request) {
 	codes, err := s.svc.RegenerateCodes(r.Context(), s.client(r), r.PostForm.Get("code"))
 	if err == nil {
-		s.render(w, http.StatusOK, "codes", view{Title: "Your new backup codes", Codes: codes})
+		s.render(w, r, http.StatusOK, "codes", view{Title: "page.codes.new_title", Codes: codes})
 		return
 	}
 	s.pageAccount(w, r, err, "")
@@ -291,10 +490,17 @@ func (s *Server) pageRegenerate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) pageDisable(w http.ResponseWriter, r *http.Request) {
 	err := s.svc.DisableMFA(r.Context(), s.client(r), r.PostForm.Get("code"))
-	s.pageAccount(w, r, err, "Two-factor sign-in is off.")
+	s.pageAccount(w, r, err, "page.account.disabled")
 }
 
 func (s *Server) pagePassword(w http.ResponseWriter, r *http.Request) {
 	err := s.svc.ChangePassword(r.Context(), s.client(r), r.PostForm.Get("current"), r.PostForm.Get("new"))
-	s.pageAccount(w, r, err, "Your password is changed; your other devices are signed out.")
+	s.pageAccount(w, r, err, "page.account.password_changed")
+}
+
+// pageLang records the user's choice of language, and shows the account page in
+// it.
+func (s *Server) pageLang(w http.ResponseWriter, r *http.Request) {
+	err := s.svc.SetLang(r.Context(), s.client(r), r.PostForm.Get("lang"))
+	s.pageAccount(w, r, err, "page.account.lang_saved")
 }
