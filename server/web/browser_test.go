@@ -11,11 +11,122 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/wardauth/ward/server/service"
 	"github.com/wardauth/ward/server/store/storetest"
 )
+
+// browser is Debian's Chromium, headless, for the tests that drive the pages: its
+// first tab's context, the screenshots it saves, and a runner that fails the test.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context // the first tab: the browser's own context
+	shots string          // where screenshots go ("" for none)
+}
+
+// newBrowser starts Chromium for t, with a deadline for all it does; without
+// Chromium the test is skipped (it fails under WARD_TEST_ALL).
+func newBrowser(t *testing.T, timeout time.Duration) *browser {
+	t.Helper()
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("WARD_TEST_ALL") != "" {
+			t.Fatal("chromium is not installed; scripts/test.sh installs it")
+		}
+		t.Skip("chromium not installed")
+	}
+	// Chromium may still be writing its profile for a moment after it is told to
+	// stop: a folder of our own, removed with patience.
+	profile, err := os.MkdirTemp("", "ward-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(profile), chromedp.WindowSize(500, 900))
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	// The protocol library predates this Chromium: it logs events it cannot decode
+	// (new enum values), which change nothing here.
+	quiet := func(string, ...any) {}
+	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithErrorf(quiet), chromedp.WithLogf(quiet))
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel)
+	b := &browser{t: t, ctx: ctx}
+	if dir := os.Getenv("WARD_SCREENSHOTS"); dir != "" {
+		b.shots = filepath.Join(dir, "server")
+		os.MkdirAll(b.shots, 0o755)
+	}
+	return b
+}
+
+// tab opens a tab with cookies of its own (a browser context of its own), whose
+// browser asks for the languages accept ("" for Chromium's own).
+func (b *browser) tab(accept string) context.Context {
+	b.t.Helper()
+	b.run(b.ctx, "start the browser")
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	if accept != "" {
+		b.run(ctx, "ask for "+accept, network.Enable(), network.SetExtraHTTPHeaders(network.Headers{"Accept-Language": accept}))
+	}
+	return ctx
+}
+
+// run runs actions in a tab, failing the test on the first error.
+func (b *browser) run(ctx context.Context, what string, actions ...chromedp.Action) {
+	b.t.Helper()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// shoot saves the page, with WARD_SCREENSHOTS=DIR, as DIR/server/NAME.png (light)
+// and NAME-dark.png: the pages follow prefers-color-scheme.
+func (b *browser) shoot(name string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		if b.shots == "" {
+			return nil
+		}
+		// Dark, then light, which stays.
+		for _, scheme := range []string{"dark", "light"} {
+			suffix := map[string]string{"dark": "-dark", "light": ""}[scheme]
+			var png []byte
+			if err := emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{
+				{Name: "prefers-color-scheme", Value: scheme}}).Do(ctx); err != nil {
+				return err
+			}
+			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(b.shots, name+suffix+".png"), png, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// text reads an element's text once it has some: one evaluation of the page as
+// it is, not a node looked up first (a page replaced in between leaves a node
+// that is gone).
+func text(sel string, out *string) chromedp.Action {
+	return chromedp.Poll(fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel), out,
+		chromedp.WithPollingTimeout(10*time.Second))
+}
 
 // TestBrowser drives Debian's Chromium, headless, through the pages: sign in,
 // enroll by reading the key from the page and computing the code, save the backup
@@ -23,83 +134,12 @@ import (
 // WARD_SCREENSHOTS=DIR it saves every page to DIR/server/.
 func TestBrowser(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, eng storetest.Engine) {
-		chromium, err := exec.LookPath("chromium")
-		if err != nil {
-			if os.Getenv("WARD_TEST_ALL") != "" {
-				t.Fatal("chromium is not installed; scripts/test.sh installs it")
-			}
-			t.Skip("chromium not installed")
-		}
+		b := newBrowser(t, 60*time.Second)
 		e := newEnv(t, eng)
-		// Chromium may still be writing its profile for a moment after it is told to
-		// stop: a folder of our own, removed with patience.
-		profile, err := os.MkdirTemp("", "ward-chromium-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			for range 20 {
-				if os.RemoveAll(profile) == nil {
-					return
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-		})
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium),
-			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-			chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
-			chromedp.UserDataDir(profile), chromedp.WindowSize(500, 900))
-		alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-		defer cancel()
-		// The protocol library predates this Chromium: it logs events it cannot decode
-		// (new enum values), which change nothing here.
-		quiet := func(string, ...any) {}
-		ctx, cancel := chromedp.NewContext(alloc, chromedp.WithErrorf(quiet), chromedp.WithLogf(quiet))
-		defer cancel()
-		ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-
-		shots := os.Getenv("WARD_SCREENSHOTS")
-		if shots != "" {
-			shots = filepath.Join(shots, "server")
-			os.MkdirAll(shots, 0o755)
-		}
-		shoot := func(name string) chromedp.Action {
-			return chromedp.ActionFunc(func(ctx context.Context) error {
-				if shots == "" {
-					return nil
-				}
-				// Light, then dark (the pages follow prefers-color-scheme), then light again.
-				for _, scheme := range []string{"dark", "light"} {
-					suffix := map[string]string{"dark": "-dark", "light": ""}[scheme]
-					var png []byte
-					if err := emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{
-						{Name: "prefers-color-scheme", Value: scheme}}).Do(ctx); err != nil {
-						return err
-					}
-					if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
-						return err
-					}
-					if err := os.WriteFile(filepath.Join(shots, name+suffix+".png"), png, 0o644); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		}
-		// text reads an element's text once it has some: one evaluation of the page as
-		// it is, not a node looked up first (a page replaced in between leaves a node
-		// that is gone).
-		text := func(sel string, out *string) chromedp.Action {
-			return chromedp.Poll(fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel), out,
-				chromedp.WithPollingTimeout(10*time.Second))
-		}
+		ctx, shoot := b.ctx, b.shoot
 		run := func(what string, actions ...chromedp.Action) {
 			t.Helper()
-			if err := chromedp.Run(ctx, actions...); err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
+			b.run(ctx, what, actions...)
 		}
 		var url, key, status string
 		run("sign in", chromedp.Navigate(e.ts.URL+"/"), chromedp.WaitVisible("#username", chromedp.ByID), shoot("sign-in"),
