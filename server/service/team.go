@@ -380,11 +380,28 @@ func (s *Server) Invite(ctx context.Context, a Actor, name, email string, admin 
 	return link, s.adminEvent(ctx, a, id, "user_invited", "")
 }
 
+// CheckInvite says whether an invitation's link can still be used: nil, or the
+// refusal AcceptInvite would give (unknown, used and expired alike).
+func (s *Server) CheckInvite(ctx context.Context, token string) error {
+	ok, err := s.store.InviteValid(ctx, s.keys.MAC(token), s.cfg.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errInvite
+	}
+	return nil
+}
+
 // AcceptInvite sets an invited user's password with the invitation's token, once,
 // and signs them in: Next is "enroll" when two-factor sign-in is required.
 func (s *Server) AcceptInvite(ctx context.Context, c Client, token, password string) (Grant, error) {
 	if len([]rune(password)) < MinPasswordLen {
 		return Grant{}, refuse(http.StatusBadRequest, "err.short_password", MinPasswordLen)
+	}
+	// A made-up token costs a lookup, never a password hash.
+	if err := s.CheckInvite(ctx, token); err != nil {
+		return Grant{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if errors.Is(err, auth.ErrBusy) {
@@ -545,7 +562,9 @@ func (s *Server) RequestReset(ctx context.Context, c Client, reason string) (int
 				i18n.T(lang, "mail.signature", s.cfg.Issuer)})
 	}
 	id, err := s.store.RequestReset(ctx, u.ID, reason, s.cfg.Now(), mails...)
-	if err != nil {
+	if errors.Is(err, store.ErrExists) {
+		return 0, errResetPending
+	} else if err != nil {
 		return 0, err
 	}
 	s.queued()

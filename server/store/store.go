@@ -83,9 +83,14 @@ type Store interface {
 	// UseInvite spends an unexpired, unused invitation once and sets the user's
 	// password: false when the invitation is unknown, used or expired.
 	UseInvite(ctx context.Context, hash, passwordHash string, now time.Time) (userID int64, ok bool, err error)
+	// InviteValid tells whether an invitation is unused and unexpired, without
+	// spending it: a link's page says so before anyone types a password, and a
+	// made-up token costs one lookup, never a password hash.
+	InviteValid(ctx context.Context, hash string, now time.Time) (bool, error)
 
 	// RequestReset records a user's request to reset their two-factor sign-in
-	// (a lost phone), and queues the admins' mails.
+	// (a lost phone), and queues the admins' mails; ErrExists, with nothing queued,
+	// while an earlier request of theirs is pending.
 	RequestReset(ctx context.Context, userID int64, reason string, now time.Time, mails ...Mail) (int64, error)
 	// Resets lists the reset requests, the newest first.
 	Resets(ctx context.Context) ([]Reset, error)

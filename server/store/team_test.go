@@ -199,6 +199,13 @@ func TestResetDecidedOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// One pending request a user: a second is refused with its mail unqueued.
+		if _, err := s.RequestReset(ctx, id, "again", now, store.Mail{To: "root@example.com", Subject: "again", Body: "b"}); !errors.Is(err, store.ErrExists) {
+			t.Fatalf("a second pending request: %v", err)
+		}
+		if mails, _ := s.ClaimMails(ctx, now, time.Minute, 10); len(mails) != 1 {
+			t.Fatalf("%d mails queued, want the first request's", len(mails))
+		}
 		var decided, refused atomic.Int32
 		var wg sync.WaitGroup
 		for i := range 10 {
@@ -230,6 +237,10 @@ func TestResetDecidedOnce(t *testing.T) {
 			if _, ok, _ := s.SessionByHash(ctx, "s1", now); ok {
 				t.Fatal("an approved reset left a session")
 			}
+		}
+		// Once decided, the user may ask again.
+		if _, err := s.RequestReset(ctx, id, "phone in the sea", now.Add(time.Hour)); err != nil {
+			t.Fatalf("a request after the first was decided: %v", err)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -790,6 +791,48 @@ func TestReplayIsAFailure(t *testing.T) {
 		e.clk.add(30 * time.Second)
 		if st, _ := e.verify(token, "alice", codeNow(secret, e.clk.now())); st != 429 {
 			t.Fatalf("the right code after 4 wrong ones and 4 replays: %d, want 429", st)
+		}
+	})
+}
+
+// countingHasher counts the password hashes a server computes.
+type countingHasher struct {
+	service.Hasher
+	hashes atomic.Int32
+}
+
+func (h *countingHasher) Hash(ctx context.Context, password string) (string, error) {
+	h.hashes.Add(1)
+	return h.Hasher.Hash(ctx, password)
+}
+
+// Invitation links are open to anyone: a made-up, used or expired token is
+// refused after one lookup, before its password is hashed (argon2id, tens of
+// milliseconds a try), so guessing links costs the server less than the client.
+func TestMadeUpInvitationCostsNoHash(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, eng storetest.Engine) {
+		h := &countingHasher{Hasher: auth.NewHasher(2)}
+		e := newEnv(t, eng, func(c *service.Config) { c.Hasher = h })
+		link, err := e.srv.Invite(context.Background(), service.CommandLine, "carol", "", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := h.hashes.Load()
+		for i := range 20 {
+			st, b := e.send(e.client(), "POST", "/api/v1/invite/made-up-"+strconv.Itoa(i), map[string]string{"password": "a long enough password"})
+			if st != 410 {
+				t.Fatalf("a made-up invitation: %d %s", st, b)
+			}
+		}
+		if n := h.hashes.Load() - before; n != 0 {
+			t.Fatalf("20 made-up invitations cost %d password hashes", n)
+		}
+		token := link[strings.LastIndex(link, "/")+1:]
+		if st, _ := e.send(e.client(), "POST", "/api/v1/invite/"+token, map[string]string{"password": "carol's password"}); st != 200 {
+			t.Fatal("the real invitation refused")
+		}
+		if n := h.hashes.Load() - before; n != 1 {
+			t.Fatalf("the real invitation cost %d hashes, want 1", n)
 		}
 	})
 }

@@ -218,7 +218,14 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /login/lost", s.form(s.pageLost))
 	mux.HandleFunc("GET /invite/{token}", func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusOK, "invite", view{Title: "page.invite.title", Token: r.PathValue("token")})
+		v := view{Title: "page.invite.title", Token: r.PathValue("token")}
+		if err := s.svc.CheckInvite(r.Context(), v.Token); err != nil {
+			var ref *service.Refusal
+			v.Gone = errors.As(err, &ref) && ref.Status == http.StatusGone
+			s.renderError(w, r, err, "invite", v)
+			return
+		}
+		s.render(w, r, http.StatusOK, "invite", v)
 	})
 	mux.HandleFunc("POST /invite/{token}", s.form(s.pageInvite))
 	mux.HandleFunc("GET /enroll", s.pageEnroll)

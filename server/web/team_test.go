@@ -192,6 +192,18 @@ func TestInvitation(t *testing.T) {
 		if st, _ := e.send(e.client(), "POST", "/api/v1/invite/"+late, map[string]string{"password": "dan's password"}); st != 410 {
 			t.Fatalf("an invitation after 73 hours: %d", st)
 		}
+		// A used or made-up link says so on its page, before any password is typed.
+		for _, tok := range []string{token, "made-up-token"} {
+			r, err := e.client().Get(e.ts.URL + "/invite/" + tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if r.StatusCode != 410 || strings.Contains(string(page), `name="password"`) || !strings.Contains(string(page), "unknown, used or expired") {
+				t.Fatalf("GET /invite/%s: %d, a password field: %v", tok, r.StatusCode, strings.Contains(string(page), `name="password"`))
+			}
+		}
 		// The invitation mail is queued, with the link, and no password.
 		var body string
 		e.db.SQL.QueryRow(`SELECT body FROM outbox WHERE to_addr = 'carol@example.com'`).Scan(&body)
@@ -310,6 +322,10 @@ func TestLostPhoneReset(t *testing.T) {
 			t.Fatalf("request: %d %s", st, b)
 		}
 		id := decode[map[string]int64](t, b)["id"]
+		// Asking again while the first request waits mails nobody again.
+		if st, b := e.send(lost, "POST", "/api/v1/reset-request", map[string]string{"reason": "Still no phone."}); st != 409 || !strings.Contains(string(b), "already asked") {
+			t.Fatalf("a second request while one is pending: %d %s", st, b)
+		}
 		// Bob, an admin too, cannot approve his own request.
 		bobAdmin := e.client()
 		e.login(bobAdmin, "bob") // password: a half session; bob's full session is still bob

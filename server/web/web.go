@@ -201,7 +201,7 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request, g service.Grant) 
 		s.setCookie(w, r, cookieName, g.Session, s.cfg.Session)
 	}
 	if g.Device != "" {
-		s.setCookie(w, r, deviceCookie, g.Device, time.Duration(s.cfg.RememberDays)*24*time.Hour)
+		s.setCookie(w, r, deviceCookie, g.Device, time.Duration(s.svc.RememberDays(r.Context()))*24*time.Hour)
 	}
 	if g.Known != "" {
 		s.setCookie(w, r, knownCookie, g.Known, service.KnownLife)

@@ -313,13 +313,24 @@ func (s *Store) UseInvite(ctx context.Context, hash, passwordHash string, now ti
 func (s *Store) RequestReset(ctx context.Context, userID int64, reason string, now time.Time, mails ...store.Mail) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO resets (user_id, reason, requested_at) VALUES ($1, $2, $3) RETURNING id`,
-			userID, reason, now.Unix()).Scan(&id); err != nil {
+		err := tx.QueryRow(ctx, `INSERT INTO resets (user_id, reason, requested_at) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING RETURNING id`, userID, reason, now.Unix()).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.ErrExists
+		}
+		if err != nil {
 			return err
 		}
 		return queueMails(ctx, tx, now, mails)
 	})
 	return id, err
+}
+
+func (s *Store) InviteValid(ctx context.Context, hash string, now time.Time) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM invites WHERE hash = $1 AND NOT used AND expires > $2)`,
+		hash, now.Unix()).Scan(&ok)
+	return ok, err
 }
 
 const resetColumns = `SELECT r.id, r.user_id, u.name, r.reason, r.requested_at, r.state, r.decided_by, r.decided_at

@@ -296,8 +296,13 @@ func (s *Store) UseInvite(ctx context.Context, hash, passwordHash string, now ti
 func (s *Store) RequestReset(ctx context.Context, userID int64, reason string, now time.Time, mails ...store.Mail) (int64, error) {
 	var id int64
 	err := s.write(ctx, func(t *wtx) error {
-		r, err := t.exec(`INSERT INTO resets (user_id, reason, requested_at) VALUES ($1, $2, $3)`, userID, reason, now.Unix())
+		id = 0
+		r, err := t.exec(`INSERT INTO resets (user_id, reason, requested_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			userID, reason, now.Unix())
 		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
 		if id, err = r.LastInsertId(); err != nil {
@@ -305,7 +310,17 @@ func (s *Store) RequestReset(ctx context.Context, userID int64, reason string, n
 		}
 		return t.queueMails(now, mails)
 	})
+	if err == nil && id == 0 {
+		err = store.ErrExists
+	}
 	return id, err
+}
+
+func (s *Store) InviteValid(ctx context.Context, hash string, now time.Time) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM invites WHERE hash = ? AND used = 0 AND expires > ?`,
+		hash, now.Unix()).Scan(&n)
+	return n > 0, err
 }
 
 const resetColumns = `SELECT r.id, r.user_id, u.name, r.reason, r.requested_at, r.state, r.decided_by, r.decided_at
