@@ -147,3 +147,30 @@ func BenchmarkAdminUsers10k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAuditOneUser1M is GET /api/v1/admin/audit?user=alice over an audit
+// table of a million rows, alice's 20 of them among the verify events of 64
+// other users: an admin looking up one user in a busy server's year.
+func BenchmarkAuditOneUser1M(b *testing.B) {
+	for _, eng := range storetest.Engines {
+		b.Run(eng.Name, func(b *testing.B) {
+			e := newEnv(b, eng)
+			admin := e.adminClient()
+			alice := e.userID("alice")
+			storetest.Exec(b, e.db, `INSERT INTO audit (at, user_id, event, addr, detail, count)
+				WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+				SELECT 1700000000 + i / 10, CASE WHEN i % 50000 = 0 THEN $1 ELSE 1000 + i % 64 END,
+					CASE WHEN i % 50000 = 0 THEN 'signed_in' ELSE 'verify_failed' END, '192.0.2.1', 'bench', 1 FROM n`, alice)
+			if eng.Name == "postgres" {
+				storetest.Exec(b, e.db, `ANALYZE audit`)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				st, body := e.send(admin, "GET", "/api/v1/admin/audit?user=alice", nil)
+				if n := strings.Count(string(body), `"signed_in"`); st != http.StatusOK || n < 20 {
+					b.Fatalf("audit: %d, %d of alice's events", st, n)
+				}
+			}
+		})
+	}
+}

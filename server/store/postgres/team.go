@@ -396,7 +396,16 @@ func (s *Store) AuditEvents(ctx context.Context, q store.AuditQuery) ([]store.Au
 		return "$" + strconv.Itoa(len(args))
 	}
 	if q.User != "" {
-		where = append(where, `u.name = `+arg(q.User))
+		// The user's ID first, as a value: planned with it, a rare user's events are
+		// read through audit_user, not by walking the whole table newest first.
+		var id int64
+		err := s.pool.QueryRow(ctx, `SELECT id FROM users WHERE name = $1`, q.User).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return []store.AuditEvent{}, nil
+		} else if err != nil {
+			return nil, err
+		}
+		where = append(where, `a.user_id = `+strconv.FormatInt(id, 10)) // a literal: see below
 	}
 	if q.Event != "" {
 		where = append(where, `a.event = `+arg(q.Event))
@@ -410,9 +419,13 @@ func (s *Store) AuditEvents(ctx context.Context, q store.AuditQuery) ([]store.Au
 	}
 	query += ` ORDER BY a.id DESC`
 	if q.Limit > 0 {
-		query += ` LIMIT ` + arg(q.Limit)
+		query += ` LIMIT ` + strconv.Itoa(q.Limit)
 	}
 	s.FlushAudit()
+	// The user and the limit are written into the statement (integers, never text
+	// from the request), so that it is planned for them: as parameters, the cached
+	// statement's generic plan walks the table newest first looking for a rare
+	// user's rows (60 ms in a million, BenchmarkAuditOneUser1M, against 1 ms).
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err

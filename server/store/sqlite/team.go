@@ -391,7 +391,7 @@ func (s *Store) AuditEvents(ctx context.Context, q store.AuditQuery) ([]store.Au
 		return "$" + strconv.Itoa(len(args))
 	}
 	if q.User != "" {
-		where = append(where, `u.name = `+arg(q.User))
+		where = append(where, `a.user_id = (SELECT id FROM users WHERE name = `+arg(q.User)+`)`)
 	}
 	if q.Event != "" {
 		where = append(where, `a.event = `+arg(q.Event))
