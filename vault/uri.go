@@ -1,7 +1,6 @@
 package vault
 
 import (
-	"encoding/base32"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -9,7 +8,12 @@ import (
 )
 
 // ParseSecret decodes a base32 key as people and sites write it: any case, with
-// spaces, dashes and padding.
+// spaces, dashes and padding, and of any length. Keys typed by hand often have a
+// length strict base32 refuses (17 or 19 characters); the apps that take them
+// (Google Authenticator, LastPass, 2FAS) decode them bit by bit and drop the bits
+// left over at the end, and so does Ward, so that the codes are the apps' codes.
+// (encoding/base32 would not: it silently drops a whole incomplete group of 3 or 6
+// characters.)
 func ParseSecret(s string) (Secret, error) {
 	clean := strings.Map(func(r rune) rune {
 		switch r {
@@ -21,12 +25,28 @@ func ParseSecret(s string) (Secret, error) {
 	if clean == "" {
 		return nil, invalidf("no secret")
 	}
-	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(clean)
-	if err != nil || len(b) == 0 {
-		return nil, invalidf("secret is not base32 (letters A to Z and digits 2 to 7)")
+	out := make(Secret, 0, len(clean)*5/8)
+	var buf uint
+	bits := 0
+	for i := 0; i < len(clean); i++ {
+		v := strings.IndexByte(base32Alphabet, clean[i])
+		if v < 0 {
+			return nil, invalidf("secret is not base32 (letters A to Z and digits 2 to 7)")
+		}
+		buf = buf<<5 | uint(v)
+		if bits += 5; bits >= 8 {
+			bits -= 8
+			out = append(out, byte(buf>>bits))
+			buf &= 1<<bits - 1
+		}
 	}
-	return Secret(b), nil
+	if len(out) == 0 {
+		return nil, invalidf("secret is too short (one character)")
+	}
+	return out, nil
 }
+
+const base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 // ParseURI reads an otpauth:// link leniently: lower-case, spaced or padded secrets,
 // the issuer from the issuer parameter or the label prefix, otpauth://steam/ and

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"encoding/hex"
 	"errors"
 	"os"
 	"strings"
@@ -148,4 +149,31 @@ func FuzzParseURI(f *testing.F) {
 			t.Fatalf("writing is not stable: %q then %q", out, out2)
 		}
 	})
+}
+
+// Keys typed by hand come in lengths strict base32 refuses; they decode bit by bit,
+// the bits left over dropped, as Google Authenticator's and LastPass's decoders do.
+func TestParseSecretAnyLength(t *testing.T) {
+	cases := []struct{ in, hex string }{
+		{"JBSWY3DPEHPK3PXP", "48656c6c6f21deadbeef"},        // 16: strict base32
+		{"jbsw y3dp-ehpk 3pxp====", "48656c6c6f21deadbeef"}, // case, spaces, dashes, padding
+		{"JBSWY3DPEHPK3PXPA", "48656c6c6f21deadbeef"},       // 17: 85 bits, the last 5 dropped
+		{"MFRGG", "616263"},                                 // 5: strict
+		{"MFRGGZDF", "6162636465"},                          // 8
+		{"MFR", "61"},                                       // 3: 15 bits, one byte
+		{"MFRGGZ", "616263"},                                // 6: 30 bits, three bytes
+		{"MFRGGZDFMFR", "616263646561"},                     // 11 = 8 + 3 (encoding/base32 gave five bytes)
+		{"MFRGGZDFMFRGGZ", "6162636465616263"},              // 14 = 8 + 6 (encoding/base32 gave five bytes)
+	}
+	for _, c := range cases {
+		sec, err := ParseSecret(c.in)
+		if err != nil || hex.EncodeToString(sec) != c.hex {
+			t.Errorf("%q: got %x, %v; want %s", c.in, []byte(sec), err, c.hex)
+		}
+	}
+	for in, want := range map[string]string{"": "no secret", " = ": "no secret", "A": "too short", "JBSWY3DP1": "not base32", "JBSWÄ": "not base32"} {
+		if _, err := ParseSecret(in); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", in, err, want)
+		}
+	}
 }
