@@ -112,6 +112,9 @@ type Store interface {
 	MailSent(ctx context.Context, id int64, now time.Time) error
 	// MailFailed records a failed try and when to try again.
 	MailFailed(ctx context.Context, id int64, next time.Time, reason string) error
+	// ReleaseMail gives back a claimed mail that was not tried, due at now: a
+	// sender that stops hands it to the other senders at once, not after its lease.
+	ReleaseMail(ctx context.Context, id int64, now time.Time) error
 	// Outbox counts the mails not sent yet.
 	Outbox(ctx context.Context) (int, error)
 
@@ -189,6 +192,10 @@ type Store interface {
 	// enrollments, attempt budgets untouched for longer than lockout, and the
 	// audit events from before auditBefore (none when it is zero).
 	Sweep(ctx context.Context, now time.Time, lockout time.Duration, auditBefore time.Time) (Swept, error)
+	// ClaimSweep takes the periodic sweep's turn at now for the period every: true
+	// for one caller, on whichever server, until every has passed (the others
+	// leave the work to it), so that several servers on one database sweep once.
+	ClaimSweep(ctx context.Context, now time.Time, every time.Duration) (bool, error)
 	// Close writes what is queued and closes the database.
 	Close() error
 }
@@ -338,4 +345,5 @@ type VerifyResult struct {
 // Swept counts what Sweep removed.
 type Swept struct {
 	Sessions, Devices, Pending, Attempts, Audit int64
+	Addrs                                       int64 // per-address counts (AddrLimits)
 }

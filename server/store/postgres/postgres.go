@@ -54,6 +54,8 @@ type Store struct {
 	mu    sync.Mutex
 	users map[string]*cachedUser // Verify's users, by name
 	group grouper                // Verify's statements, sent in groups
+
+	listen listener // other servers' changes (shared.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -86,6 +88,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return s.auditRow(context.Background(), r.At.Unix(), r.UserID, r.Event, r.Addr, r.Detail, r.Count)
 	})
 	s.startGroupers()
+	s.startListening()
 	return s, nil
 }
 
@@ -140,6 +143,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 // Close writes the refusals counted, then closes the connections.
 func (s *Store) Close() error {
 	s.stopGroupers()
+	s.stopListening()
 	s.refusals.Close()
 	s.pool.Close()
 	return nil
@@ -482,6 +486,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time, lockout time.Duration,
 			{&n.Sessions, `DELETE FROM sessions WHERE expires <= $1`, now.Unix()},
 			{&n.Devices, `DELETE FROM devices WHERE expires <= $1`, now.Unix()},
 			{&n.Attempts, `DELETE FROM attempts WHERE last_failure <= $1`, now.Add(-lockout).Unix()},
+			{&n.Addrs, `DELETE FROM addr_limits WHERE since <= $1`, now.Add(-lockout).Unix()},
 			{&n.Pending, `UPDATE users SET pending_enc = NULL, pending_expires = 0, pending_session = ''
 				WHERE pending_enc IS NOT NULL AND pending_expires <= $1`, now.Unix()},
 		} {
