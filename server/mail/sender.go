@@ -94,7 +94,15 @@ func (s *Sender) batch(ctx context.Context, mails []store.Mail, deadline time.Ti
 	var sess *session
 	defer func() { sess.close() }()
 	for i, m := range mails {
-		if ctx.Err() != nil || time.Now().After(deadline) {
+		if ctx.Err() != nil { // stopping: the rest go to the other senders at once
+			for _, m := range mails[i:] {
+				if err := s.store.ReleaseMail(work, m.ID, time.Now()); err != nil {
+					s.log.Error("giving a mail back to the outbox", "mail", m.ID, "err", err)
+				}
+			}
+			return true
+		}
+		if time.Now().After(deadline) {
 			return true // the rest come back when their lease ends
 		}
 		if sess == nil {

@@ -210,7 +210,9 @@ func TestTwoSenders(t *testing.T) {
 }
 
 // Stopping finishes the mail in hand: it is delivered and recorded as sent; the
-// others claimed with it are left for later, untried.
+// others claimed with it are given back untried, due at once, and another
+// instance sends them without waiting for the lease (2 minutes) to end: a
+// rolling restart delays no mail.
 func TestStopFinishesMailInHand(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		d := e.New(t)
@@ -234,6 +236,11 @@ func TestStopFinishesMailInHand(t *testing.T) {
 		if n := storetest.Count(t, d, `SELECT COUNT(*) FROM outbox WHERE sent_at = 0 AND attempts = 0`); n != 2 {
 			t.Fatalf("%d mails left untried, want 2", n)
 		}
+		if n := storetest.Count(t, d, `SELECT COUNT(*) FROM outbox WHERE sent_at = 0 AND next_try <= $1`, time.Now().Unix()); n != 2 {
+			t.Fatalf("%d of the 2 mails left are due now: the others are still leased to the stopped sender", n)
+		}
+		start(t, d.Open(t), config(t, srv, "", ""), time.Second) // the other instance
+		onceEach(t, srv, d, 3)
 	})
 }
 

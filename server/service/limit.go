@@ -1,9 +1,23 @@
 package service
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/wardauth/ward/server/store"
 )
+
+// addrLimits is the per-address limit as attempt uses it: in memory (one server),
+// or in the database that several servers share (sharedAddrs).
+type addrLimits interface {
+	// begin reserves an attempt for addr; false (and the time left) when the
+	// address is over its limit.
+	begin(ctx context.Context, addr string, now time.Time) (bool, time.Duration, error)
+	// end closes an attempt begun for addr; a failure is counted.
+	end(addr string, failed bool)
+}
 
 // addrLimiter counts failed attempts per client address, on top of the per-account
 // budget: an address that fails too often is refused for a while, whichever
@@ -34,9 +48,14 @@ func newAddrLimiter(max int, window time.Duration) *addrLimiter {
 	return &addrLimiter{max: max, window: window, m: map[string]*addrEntry{}}
 }
 
-// begin reserves an attempt for addr; false (and the time left) when the address
-// is over its limit.
-func (l *addrLimiter) begin(addr string, now time.Time) (bool, time.Duration) {
+func (l *addrLimiter) begin(_ context.Context, addr string, now time.Time) (bool, time.Duration, error) {
+	ok, left := l.reserve(addr, now)
+	return ok, left, nil
+}
+
+// reserve reserves an attempt for addr; false (and the time left) when the
+// address is over its limit.
+func (l *addrLimiter) reserve(addr string, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := l.m[addr]
@@ -80,5 +99,31 @@ func (l *addrLimiter) prune(now time.Time) {
 				break
 			}
 		}
+	}
+}
+
+// sharedAddrs is the per-address limit kept in the database (store.AddrLimits),
+// so that every server on it counts an address's failures together: the same
+// rule as addrLimiter's, each step one statement, the address known to the
+// database only by its MAC.
+type sharedAddrs struct {
+	st     store.AddrLimits
+	keys   *Keys
+	max    int
+	window time.Duration
+	log    *slog.Logger
+}
+
+func (l *sharedAddrs) key(addr string) int64 { return l.keys.MAC64("addr\x00" + addr) }
+
+func (l *sharedAddrs) begin(ctx context.Context, addr string, now time.Time) (bool, time.Duration, error) {
+	return l.st.BeginAddr(ctx, l.key(addr), l.max, maxInflight, l.window, now)
+}
+
+// end is written even when the request's context has ended: an attempt in flight
+// must be closed.
+func (l *sharedAddrs) end(addr string, failed bool) {
+	if err := l.st.EndAddr(context.Background(), l.key(addr), failed); err != nil {
+		l.log.Error("the address's attempt could not be closed", "err", err)
 	}
 }

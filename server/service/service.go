@@ -60,7 +60,7 @@ type Server struct {
 	keys   *Keys
 	hasher Hasher
 	dummy  string // a hash to check against for unknown users, so timing says nothing
-	addrs  *addrLimiter
+	addrs  addrLimits
 	pol    policyCache
 }
 
@@ -92,6 +92,14 @@ func New(cfg Config, st store.Store, keys *Keys) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: st, keys: keys, hasher: cfg.Hasher,
 		addrs: newAddrLimiter(cfg.AddrFailures, cfg.Policy.Lockout)}
+	// Several servers on one database count an address's failures together, and
+	// drop what they cache when another changes it.
+	if shared, ok := st.(store.AddrLimits); ok {
+		s.addrs = &sharedAddrs{st: shared, keys: keys, max: cfg.AddrFailures, window: cfg.Policy.Lockout, log: cfg.Log}
+	}
+	if ch, ok := st.(store.Changes); ok {
+		ch.OnChange(s.changed)
+	}
 	var err error
 	s.dummy, err = s.hasher.Hash(context.Background(), "no user has this password")
 	return s, err
@@ -236,7 +244,10 @@ func (s *Server) attempt(ctx context.Context, c Client, ch check) (store.User, e
 	limited := ch.signIn && !s.knownAs(c.Known, ch.name, now)
 	failed := false
 	if limited {
-		ok, left := s.addrs.begin(c.Addr, now)
+		ok, left, err := s.addrs.begin(ctx, c.Addr, now)
+		if err != nil {
+			return store.User{}, err
+		}
 		if !ok {
 			s.refused(c, store.User{}, "address_limited", now)
 			return store.User{}, lockedOut(left)
@@ -945,28 +956,26 @@ func (s *Server) Sweep(ctx context.Context) (store.Swept, error) {
 	if s.cfg.AuditDays > 0 {
 		auditBefore = now.AddDate(0, 0, -s.cfg.AuditDays)
 	}
-	n, err := s.store.Sweep(ctx, now, s.mustPolicy(ctx).Lockout, auditBefore)
+	// The per-address counts' window is the command line's lockout, the budgets'
+	// the policy's: what is older than both is over for either.
+	n, err := s.store.Sweep(ctx, now, max(s.mustPolicy(ctx).Lockout, s.cfg.Policy.Lockout), auditBefore)
 	if err != nil {
 		return n, err
 	}
 	if n != (store.Swept{}) {
 		s.cfg.Log.Info("removed expired records", "sessions", n.Sessions, "devices", n.Devices,
-			"pending_enrollments", n.Pending, "attempts", n.Attempts, "audit_events", n.Audit)
+			"pending_enrollments", n.Pending, "attempts", n.Attempts, "audit_events", n.Audit, "addresses", n.Addrs)
 	}
 	return n, nil
 }
 
-// SweepEvery sweeps now and then at each interval until ctx ends.
+// SweepEvery sweeps and queues the deadline's reminders (SweepTurn) now and then
+// at each interval until ctx ends.
 func (s *Server) SweepEvery(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Log.Error("removing expired records failed", "err", err)
-		}
-		if err := s.Remind(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Log.Error("queueing the deadline's reminders failed", "err", err)
-		}
+		s.SweepTurn(ctx, interval)
 		select {
 		case <-ctx.Done():
 			return

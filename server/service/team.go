@@ -38,7 +38,8 @@ var CommandLine = Actor{Name: "ward admin"}
 const InviteLife = 72 * time.Hour
 
 // policyTTL is how long this server keeps the policy it read: an admin's change on
-// another server applies here within it.
+// another server applies here at once when the store tells of it (store.Changes,
+// PostgreSQL), within policyTTL otherwise.
 const policyTTL = time.Second
 
 // policyCache is the policy in force, as last read. Every request reads it, so
@@ -48,6 +49,7 @@ const policyTTL = time.Second
 type policyCache struct {
 	cur atomic.Pointer[readPolicy]
 	mu  sync.Mutex
+	gen atomic.Uint64 // changes told (drop)
 }
 
 type readPolicy struct {
@@ -56,6 +58,15 @@ type readPolicy struct {
 }
 
 func (c *policyCache) set(p store.Policy) { c.cur.Store(&readPolicy{p, time.Now()}) }
+
+// drop makes the policy read again at the next request (keeping it as the last
+// one read, for when the database cannot be): it changed.
+func (c *policyCache) drop() {
+	c.gen.Add(1)
+	if cur := c.cur.Load(); cur != nil {
+		c.cur.Store(&readPolicy{p: cur.p})
+	}
+}
 
 // defaults is the policy of a new database: the Config's values (the command
 // line's flags).
@@ -74,11 +85,15 @@ func (s *Server) policy(ctx context.Context) (store.Policy, error) {
 	if c := s.pol.cur.Load(); c != nil && time.Since(c.read) < policyTTL {
 		return c.p, nil // another request refreshed it while this one waited
 	}
+	gen := s.pol.gen.Load()
 	p, err := s.store.Policy(ctx, s.defaults())
 	if err != nil {
 		return p, err
 	}
 	s.pol.set(p)
+	if s.pol.gen.Load() != gen { // a change was told while this read: it may not have seen it
+		s.pol.drop()
+	}
 	return p, nil
 }
 
