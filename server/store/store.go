@@ -71,6 +71,19 @@ type Store interface {
 	// the last less than lockout old), by key, with when each lifts.
 	LockedBudgets(ctx context.Context, maxAttempts int, lockout time.Duration, now time.Time) (map[int64]time.Time, error)
 
+	// AddGroup puts a user in a group: false when they are in it already.
+	AddGroup(ctx context.Context, userID int64, group string) (bool, error)
+	// RemoveGroup takes a user out of a group: false when they were not in it.
+	RemoveGroup(ctx context.Context, userID int64, group string) (bool, error)
+	// UserGroups lists a user's groups, sorted.
+	UserGroups(ctx context.Context, userID int64) ([]string, error)
+	// Groups lists every group that has members, with its members' names, sorted.
+	Groups(ctx context.Context) (map[string][]string, error)
+	// AccessRules returns the access rules admins saved (Text "" when none were).
+	AccessRules(ctx context.Context) (AccessRules, error)
+	// SetAccessRules saves the access rules.
+	SetAccessRules(ctx context.Context, r AccessRules) error
+
 	// Policy returns the policy admins saved; when none was, def is saved first
 	// (the command line's flags make a new database's defaults).
 	Policy(ctx context.Context, def Policy) (Policy, error)
@@ -170,6 +183,11 @@ type Store interface {
 	RememberDevice(ctx context.Context, hash string, userID int64, expires time.Time, mails ...Mail) error
 	// DeviceRemembered reports whether the device with this MAC is remembered for userID.
 	DeviceRemembered(ctx context.Context, hash string, userID int64, now time.Time) (bool, error)
+	// SessionUser is forward-auth's lookup, one per request: the unexpired session
+	// of this MAC with its user and their groups, in one read (false when there is
+	// no such session). Nothing of it is cached: a session ended on any server is
+	// refused by the next lookup on every other.
+	SessionUser(ctx context.Context, hash string, now time.Time) (SessionUser, bool, error)
 
 	// AddToken stores an application token by its MAC; ErrExists when the name is taken.
 	AddToken(ctx context.Context, name, hash string, now time.Time) error
@@ -227,6 +245,7 @@ type AdminUser struct {
 	EnrolledAt time.Time // zero when not enrolled
 	LastSignIn time.Time // zero when never
 	CodesLeft  int
+	Groups     []string // sorted; nil for none
 }
 
 // Policy is the team's two-factor policy and authentication settings.
@@ -291,6 +310,23 @@ type UserSummary struct {
 	Admin     bool   `json:"admin"`
 	MFA       bool   `json:"mfa_enabled"`
 	CodesLeft int    `json:"backup_codes_left"`
+}
+
+// SessionUser is a session as forward-auth reads it: whether it passed every
+// step of its user's sign-in, the user (without their secret or password hash)
+// and their groups, sorted.
+type SessionUser struct {
+	Full   bool
+	User   User
+	Groups []string
+}
+
+// AccessRules are the access rules admins saved: the JSON text as they wrote it
+// (package access reads it), and who saved it when.
+type AccessRules struct {
+	Text      string
+	Updated   time.Time
+	UpdatedBy string
 }
 
 // Session is a signed-in (or half signed-in: password only) browser or client.

@@ -119,7 +119,10 @@ func (s *Store) AdminUsers(ctx context.Context) ([]store.AdminUser, error) {
 	if out == nil {
 		out = []store.AdminUser{}
 	}
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.fillGroups(ctx, out)
 }
 
 // unix is a Unix time, zero for 0.

@@ -109,7 +109,10 @@ func (s *Store) AdminUsers(ctx context.Context) ([]store.AdminUser, error) {
 		u.Created, u.EnrolledAt, u.LastSignIn = unix(created), unix(enrolled), unix(last)
 		out = append(out, u)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.fillGroups(ctx, out)
 }
 
 // unix is a Unix time, zero for 0.
