@@ -176,8 +176,8 @@ func TestAddrLimitsShared(t *testing.T) {
 }
 
 // A change that servers cache, committed by one store (or by anyone on the
-// database), is told to the other's OnChange: the policy, and a user's
-// disabling; a change of what no cache holds (a last step used) is not.
+// database), is told to the other's OnChange: the policy, a user's disabling or
+// admin flag, the access rules; a change of what no cache holds (a last step used) is not.
 func TestChangesTold(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		d := e.New(t)
@@ -230,6 +230,10 @@ func TestChangesTold(t *testing.T) {
 		expect("a user disabled", "users")
 		storetest.Exec(t, d, `UPDATE users SET admin = false WHERE id = $1`, id) // behind the stores' backs
 		expect("an admin flag changed by hand", "users")
+		if err := a.SetAccessRules(ctx, store.AccessRules{Text: `{"default": "deny"}`, UpdatedBy: "alice", Updated: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		expect("the access rules saved", "access_rules")
 		// The hot path's writes tell nothing.
 		if _, err := a.UseStep(ctx, id, 99); err != nil {
 			t.Fatal(err)

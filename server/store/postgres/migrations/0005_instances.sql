@@ -18,8 +18,9 @@ CREATE TABLE IF NOT EXISTS leases (
 
 -- Word of the changes that servers cache, sent when they commit: NOTIFY
 -- ward_changes 'schema.table' (the schema, so that databases sharing a cluster
--- by schema hear only their own). The policy on any change; users when what a
--- check reads of them changes (never on the hot path's last_step or last sign-in).
+-- by schema hear only their own). The policy and the access rules admins save on
+-- any change; users when what a check reads of them changes (never on the hot
+-- path's last_step or last sign-in).
 CREATE OR REPLACE FUNCTION ward_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM pg_notify('ward_changes', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME);
@@ -30,4 +31,7 @@ CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE ON policy
 	FOR EACH STATEMENT EXECUTE FUNCTION ward_changed();
 DROP TRIGGER IF EXISTS users_changed ON users;
 CREATE TRIGGER users_changed AFTER UPDATE OF admin, disabled, mfa, secret_enc OR DELETE ON users
+	FOR EACH STATEMENT EXECUTE FUNCTION ward_changed();
+DROP TRIGGER IF EXISTS access_rules_changed ON access_rules;
+CREATE TRIGGER access_rules_changed AFTER INSERT OR UPDATE OR DELETE ON access_rules
 	FOR EACH STATEMENT EXECUTE FUNCTION ward_changed();
