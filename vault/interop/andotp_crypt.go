@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/pbkdf2"
@@ -45,7 +46,20 @@ func detectAndOTPNew(data []byte) bool {
 }
 
 func detectAndOTPOld(data []byte) bool {
-	return binaryish(data) && len(data) > 12+gcmTag && !detectAndOTPNew(data)
+	return binaryish(data) && len(data) > 12+gcmTag && !detectAndOTPNew(data) && !hasMagic(data)
+}
+
+// hasMagic reports whether data starts as a kind of file with a header (a zip, a
+// database, another app's encrypted backup): one Ward did not recognise is not
+// mistaken for a headerless andOTP file, which would ask for a password in vain.
+func hasMagic(data []byte) bool {
+	for _, m := range []string{"PK\x03\x04", "PK\x05\x06", "SQLite format 3\x00", "\x03\xd9\xa2\x9a", "\xac\xed\x00\x05",
+		stratumHeader, stratumLegacyHeader, "\x1f\x8b", "\x89PNG", "\xff\xd8\xff", "GIF8", "%PDF"} {
+		if bytes.HasPrefix(data, []byte(m)) {
+			return true
+		}
+	}
+	return false
 }
 
 func readAndOTPNew(data []byte, password Password) (Result, error) {

@@ -103,6 +103,15 @@ func (r *Result) add(a vault.Account) {
 	r.Accounts = append(r.Accounts, a)
 }
 
+// label names an entry in a skipped line as Ward names accounts: "Issuer (name)".
+func label(issuer, name string) string {
+	a := vault.Account{Issuer: strings.TrimSpace(issuer), Name: strings.TrimSpace(name)}
+	if a.Issuer == "" && a.Name == "" {
+		return "an account without a name"
+	}
+	return a.Label()
+}
+
 // trimJSON returns data without leading whitespace and a BOM, to sniff JSON.
 func trimJSON(data []byte) []byte {
 	return bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
