@@ -23,6 +23,7 @@ import (
 
 	"github.com/wardauth/ward/server/auth"
 	wardmail "github.com/wardauth/ward/server/mail"
+	"github.com/wardauth/ward/server/metrics"
 	"github.com/wardauth/ward/server/service"
 	"github.com/wardauth/ward/server/store"
 	"github.com/wardauth/ward/server/store/postgres"
@@ -53,6 +54,11 @@ type options struct {
 	sender                                                    *wardmail.Sender
 	maxAttempts, skew, rememberDays, backupCodes, auditDays   int
 	lockout                                                   time.Duration
+
+	metricsAddr string           // --metrics-addr: /metrics there, "" for none
+	metrics     *metrics.Metrics // made by open when metricsAddr is set and serving
+	serving     bool
+	envErr      error // a WARD_SERVER_*_FILE that cannot be read, or set with its variable
 }
 
 // nudge tells the mail sender, when there is one, that mail was queued.
@@ -64,7 +70,11 @@ func (o *options) nudge() {
 
 func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
 	env := func(name, def string) string {
-		if v := getenv("WARD_SERVER_" + name); v != "" {
+		v, err := setting(getenv, "WARD_SERVER_"+name)
+		if err != nil && o.envErr == nil {
+			o.envErr = err
+		}
+		if v != "" {
 			return v
 		}
 		return def
@@ -97,6 +107,7 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&o.logLevel, "log-level", env("LOG_LEVEL", "info"), "")
 	fs.StringVar(&o.smtpURL, "smtp-url", env("SMTP_URL", ""), "")
 	fs.StringVar(&o.mailFrom, "mail-from", env("MAIL_FROM", ""), "")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "")
 }
 
 func defaultDataDir(getenv func(string) string) string {
@@ -110,6 +121,9 @@ func defaultDataDir(getenv func(string) string) string {
 
 // open opens the data folder: the database (or the one --db names) and the key file.
 func (o *options) open(log *slog.Logger) (*service.Server, store.Store, error) {
+	if o.envErr != nil {
+		return nil, nil, o.envErr
+	}
 	if o.skew < 0 || o.skew > auth.MaxSkew {
 		return nil, nil, fmt.Errorf("--skew %d: give 0 to %d steps", o.skew, auth.MaxSkew)
 	}
@@ -145,6 +159,9 @@ func (o *options) open(log *slog.Logger) (*service.Server, store.Store, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if o.serving && o.metricsAddr != "" {
+		o.metrics = metrics.New(st.Outbox)
+	}
 	keys, err := service.LoadKeys(filepath.Join(o.data, "server.key"))
 	if err != nil {
 		st.Close()
@@ -154,7 +171,7 @@ func (o *options) open(log *slog.Logger) (*service.Server, store.Store, error) {
 		RememberDays: o.rememberDays, TrustedProxies: proxies, AuditDays: o.auditDays,
 		Policy:        auth.Policy{MaxAttempts: o.maxAttempts, Lockout: o.lockout},
 		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log, BaseURL: o.baseURL,
-		Nudge: func() { o.nudge() }}, st, keys)
+		Nudge: func() { o.nudge() }, Metrics: o.metrics}, st, keys)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -207,11 +224,19 @@ func serve(ctx context.Context, args []string, std IO) error {
 		return fmt.Errorf("--log-level %q: give debug, info, warn or error", o.logLevel)
 	}
 	log := slog.New(slog.NewTextHandler(std.Stderr, &slog.HandlerOptions{Level: level}))
+	o.serving = true
 	srv, st, err := o.open(log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if o.metrics != nil {
+		stopMetrics, err := serveMetrics(o.metricsAddr, o.metrics, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	// The outbox's sender: mails go out while the server runs (and, queued by
 	// `ward admin` meanwhile, within seconds).
 	if o.smtpURL != "" {

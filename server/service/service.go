@@ -22,6 +22,7 @@ import (
 
 	"github.com/wardauth/ward/server/auth"
 	"github.com/wardauth/ward/server/i18n"
+	"github.com/wardauth/ward/server/metrics"
 	"github.com/wardauth/ward/server/store"
 	"github.com/wardauth/ward/vault"
 )
@@ -48,9 +49,10 @@ type Config struct {
 	TrustedProxies []*net.IPNet  // proxies whose X-Forwarded-For is believed
 	Now            func() time.Time
 	Log            *slog.Logger
-	Hasher         Hasher // nil: argon2id, at most one hash per CPU at once
-	BaseURL        string // where the server is reached, for the links in mails
-	Nudge          func() // tells the mail sender that mail was queued; nil: none
+	Hasher         Hasher           // nil: argon2id, at most one hash per CPU at once
+	BaseURL        string           // where the server is reached, for the links in mails
+	Nudge          func()           // tells the mail sender that mail was queued; nil: none
+	Metrics        *metrics.Metrics // counts sign-ins, failures, lockouts, verify; nil: none
 }
 
 // Server is the enrollment server: its rules (this file) and its two front ends.
@@ -249,6 +251,7 @@ func (s *Server) attempt(ctx context.Context, c Client, ch check) (store.User, e
 			return store.User{}, err
 		}
 		if !ok {
+			s.cfg.Metrics.Lockout("address")
 			s.refused(c, store.User{}, "address_limited", now)
 			return store.User{}, lockedOut(left)
 		}
@@ -265,6 +268,7 @@ func (s *Server) attempt(ctx context.Context, c Client, ch check) (store.User, e
 		return u, err
 	}
 	if !ok {
+		s.cfg.Metrics.Lockout("account")
 		s.refused(c, u, "locked", now)
 		return u, lockedOut(left)
 	}
@@ -280,6 +284,7 @@ func (s *Server) attempt(ctx context.Context, c Client, ch check) (store.User, e
 	}
 	if !good {
 		failed = true
+		s.cfg.Metrics.Failure(failureKind(ch))
 		if u.ID == 0 {
 			s.refused(c, u, ch.event, now)
 		} else {
@@ -290,10 +295,54 @@ func (s *Server) attempt(ctx context.Context, c Client, ch check) (store.User, e
 	return u, nil
 }
 
+// failureKind is where a check's wrong credential was typed, for the metrics.
+func failureKind(ch check) string {
+	switch ch.event {
+	case "login_failed":
+		return ch.detail // "password" or "code"
+	case "code_failed":
+		return "confirm"
+	case "password_change_failed":
+		return "password_change"
+	}
+	return "other"
+}
+
+// signInResult is a sign-in step's outcome, for the metrics: "" for a correct
+// password that waits for its code (the sign-in is not complete yet).
+func signInResult(g Grant, err error) string {
+	var ref *Refusal
+	switch {
+	case err == nil && g.Next == "code":
+		return ""
+	case err == nil:
+		return "success"
+	case !errors.As(err, &ref):
+		return "error"
+	case ref == errWrong:
+		return "failure"
+	case ref.Status == http.StatusTooManyRequests:
+		return "locked"
+	case ref == errDisabled:
+		return "disabled"
+	case ref == errBusy:
+		return "busy"
+	}
+	return "refused"
+}
+
 // Login checks a user's password: the first step of a sign-in. Next is "code" (a
 // half session until the code), "enroll" (not enrolled: signed in), or "done" (a
 // remembered device).
 func (s *Server) Login(ctx context.Context, c Client, name, password string) (Grant, error) {
+	g, err := s.login(ctx, c, name, password)
+	if r := signInResult(g, err); r != "" {
+		s.cfg.Metrics.SignIn(r)
+	}
+	return g, err
+}
+
+func (s *Server) login(ctx context.Context, c Client, name, password string) (Grant, error) {
 	u, err := s.attempt(ctx, c, check{name: name, signIn: true, event: "login_failed", detail: "password", wrong: errWrong,
 		user: func() (store.User, error) {
 			u, err := s.store.UserByName(ctx, name)
@@ -358,6 +407,14 @@ func (s *Server) Login(ctx context.Context, c Client, name, password string) (Gr
 // backup code. The session's token is replaced; a locked account's half sign-in
 // ends.
 func (s *Server) LoginCode(ctx context.Context, c Client, code string, remember bool) (Grant, error) {
+	g, err := s.loginCode(ctx, c, code, remember)
+	if r := signInResult(g, err); r != "" {
+		s.cfg.Metrics.SignIn(r)
+	}
+	return g, err
+}
+
+func (s *Server) loginCode(ctx context.Context, c Client, code string, remember bool) (Grant, error) {
 	se, hash, ok := s.session(ctx, c)
 	if !ok {
 		return Grant{}, ErrPasswordFirst
@@ -846,18 +903,27 @@ func (s *Server) Verify(ctx context.Context, c Client, token, name, code string)
 	r, err := s.store.Verify(ctx, v)
 	switch {
 	case err != nil:
+		s.cfg.Metrics.Verify("error")
 		return false, err
 	case r.App == "":
+		s.cfg.Metrics.Verify("no_token")
 		return false, ErrNoToken
 	case r.Locked > 0:
+		s.cfg.Metrics.Verify("locked")
+		s.cfg.Metrics.Lockout("account")
 		s.store.AuditRefused(now, r.User.ID, "locked", c.Addr, r.App)
 		s.logEvent(ctx, r.User, "locked", c.Addr, r.App)
 		return false, lockedOut(r.Locked)
-	case r.User.ID == 0:
-		s.store.AuditRefused(now, 0, "verify_failed", c.Addr, r.App)
 	case r.Valid:
+		s.cfg.Metrics.Verify("valid")
 		s.logEvent(ctx, r.User, "verified", c.Addr, r.App)
+	case r.User.ID == 0:
+		s.cfg.Metrics.Verify("invalid")
+		s.cfg.Metrics.Failure("verify")
+		s.store.AuditRefused(now, 0, "verify_failed", c.Addr, r.App)
 	default:
+		s.cfg.Metrics.Verify("invalid")
+		s.cfg.Metrics.Failure("verify")
 		s.logEvent(ctx, r.User, "verify_failed", c.Addr, r.App)
 	}
 	return r.Valid, nil

@@ -233,6 +233,7 @@ var (
 func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) {
 	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !found {
+		s.cfg.Metrics.Verify("no_token")
 		s.answer(w, service.ErrNoToken)
 		return
 	}

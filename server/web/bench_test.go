@@ -9,13 +9,15 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/wardauth/ward/server/metrics"
 	"github.com/wardauth/ward/server/service"
 	"github.com/wardauth/ward/server/store/storetest"
 )
 
 // BenchmarkVerify is the server's own work for one POST /api/v1/verify with a
 // wrong code (token check, user, attempt, TOTP, audit), without the network: what
-// scripts/bench-server.sh measures over loopback, beside /healthz.
+// scripts/bench-server.sh measures over loopback, beside /healthz. The metrics are
+// counted, as with --metrics-addr.
 func BenchmarkVerify(b *testing.B) {
 	for _, eng := range storetest.Engines {
 		b.Run(eng.Name, func(b *testing.B) { benchVerify(b, eng) })
@@ -23,7 +25,7 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 func benchVerify(b *testing.B, eng storetest.Engine) {
-	e := newEnv(b, eng, func(c *service.Config) { c.Policy.MaxAttempts = 1 << 30 })
+	e := newEnv(b, eng, func(c *service.Config) { c.Policy.MaxAttempts = 1 << 30; c.Metrics = metrics.New(nil) })
 	e.enroll(e.client())
 	token, err := e.srv.AddToken(b.Context(), "bench")
 	if err != nil {
@@ -72,7 +74,9 @@ func BenchmarkLoginFailure(b *testing.B) {
 	for _, eng := range storetest.Engines {
 		for _, name := range []string{"alice", "nobody"} {
 			b.Run(eng.Name+"/"+name, func(b *testing.B) {
-				e := newEnv(b, eng, func(c *service.Config) { c.Policy.MaxAttempts = 1 << 30; c.AddrFailures = 1 << 30 })
+				e := newEnv(b, eng, func(c *service.Config) {
+					c.Policy.MaxAttempts, c.AddrFailures, c.Metrics = 1<<30, 1<<30, metrics.New(nil)
+				})
 				h := e.web.Handler()
 				body := fmt.Sprintf(`{"username":%q,"password":"wrong password"}`, name)
 				for b.Loop() {

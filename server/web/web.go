@@ -50,7 +50,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/invite/{token}", s.apiInvite)
 	s.adminRoutes(mux)
 	s.pageRoutes(mux)
-	return http.NewCrossOriginProtection().Handler(s.guard(mux))
+	return s.cfg.Metrics.Instrument(http.NewCrossOriginProtection().Handler(s.guard(mux)))
 }
 
 // maxBody caps every request body: the largest form or JSON call is a few hundred
