@@ -10,6 +10,7 @@ import (
 
 	"github.com/wardauth/ward/server/auth"
 	"github.com/wardauth/ward/server/service"
+	"github.com/wardauth/ward/server/store"
 	"github.com/wardauth/ward/server/store/storetest"
 )
 
@@ -241,6 +242,59 @@ func TestInstancesAdminChangeAtOnce(t *testing.T) {
 		}
 		if st, _ := b.call(bob, "/api/v1/me", nil); st != 401 {
 			t.Fatalf("bob disabled on the first server, his next request on the second: %d", st)
+		}
+	})
+}
+
+// The hourly sweep and the deadline's reminders run once across servers: of 20
+// rounds started at one moment on two servers, one takes the turn (removing the
+// expired rows, queueing one reminder a user); an hour later one takes it again,
+// and the reminder, queued already, is not queued twice.
+func TestInstancesSweepOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, eng storetest.Engine) {
+		year := func(c *service.Config) { c.AuditDays = 365 }
+		a := newEnv(t, eng, year)
+		b := a.twin(year)
+		storetest.Exec(t, a.db, `UPDATE users SET email = 'alice@example.com' WHERE name = 'alice'`)
+		deadline := a.clk.now().Add(5 * 24 * time.Hour)
+		a.setPolicy(func(p *store.Policy) { p.Require2FA, p.Deadline = true, deadline })
+		a.store.Audit(t.Context(), a.clk.now().AddDate(-2, 0, 0), 0, "login_failed", "192.0.2.1", "")
+		a.store.FlushAudit()
+		rounds := func() int32 {
+			var turns atomic.Int32
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Go(func() {
+					if []*env{a, b}[i%2].srv.SweepTurn(t.Context(), time.Hour) {
+						turns.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			return turns.Load()
+		}
+		reminders := func() int {
+			return a.count(`SELECT COUNT(*) FROM outbox WHERE key LIKE 'deadline-7d:%'`)
+		}
+		if n := rounds(); n != 1 {
+			t.Fatalf("%d of 20 rounds at one moment on two servers took the turn, want 1", n)
+		}
+		if n := reminders(); n != 1 {
+			t.Fatalf("%d reminders queued for alice, want 1", n)
+		}
+		if n := a.count(`SELECT COUNT(*) FROM audit WHERE event = 'login_failed' AND addr = '192.0.2.1'`); n != 0 {
+			t.Fatalf("the expired audit row is still there after the round")
+		}
+		a.clk.add(30 * time.Minute)
+		if n := rounds(); n != 0 {
+			t.Fatalf("%d rounds took the turn half an hour after the last", n)
+		}
+		a.clk.add(30 * time.Minute)
+		if n := rounds(); n != 1 {
+			t.Fatalf("%d of 20 rounds an hour later took the turn, want 1", n)
+		}
+		if n := reminders(); n != 1 {
+			t.Fatalf("%d reminders queued for alice after two rounds, want 1", n)
 		}
 	})
 }
