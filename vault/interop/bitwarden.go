@@ -11,8 +11,8 @@ import (
 
 // Bitwarden exports (JSON and CSV): the logins' TOTP field holds an otpauth link,
 // "steam://SECRET", or a bare base32 key; the item's name and username name the
-// account when the field does not. Encrypted Bitwarden exports are not read: export
-// unencrypted from Bitwarden, import, then delete the file.
+// account when the field does not. Password-protected exports are in
+// bitwarden_crypt.go.
 func init() {
 	formats = append(formats,
 		format{name: "bitwarden-json", detect: detectBitwardenJSON, read: readBitwardenJSON},
