@@ -36,7 +36,10 @@ TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oatht
   # the web pages in a real browser
   chromium
   # the server's second database, a throwaway cluster started by the tests
-  postgresql)
+  postgresql
+  # a real reverse proxy in front of the server (two instances, round robin;
+  # forward-auth), and systemd-analyze for the service unit in deploy/
+  nginx systemd)
 
 # The benchmarks: zbarimg, the peer the QR decoder is measured against.
 BENCH_PACKAGES=(zbar-tools curl sqlite3 postgresql)
