@@ -27,7 +27,8 @@
 //	                             wrong passphrase
 //	                             (empty line)
 //	<age file>                   the accounts, a JSON document {"version":1,...},
-//	                             encrypted to the recipient
+//	                             encrypted to the recipient; with sync on it also
+//	                             holds "sync", the replicator's state (Doc.Sync)
 //
 // The payload cannot carry a scrypt stanza beside the X25519 one (age forbids mixing
 // a passphrase with other recipients), so the identity is wrapped separately with the
@@ -103,6 +104,18 @@
 // this computer". Ward keeps secrets out of logs, errors, panics and plain files; it
 // cannot keep them from someone who controls the user's session while the vault is
 // unlocked.
+//
+// # Other machines
+//
+// A vault kept in sync through a folder (package vault/replica) is one vault on
+// several machines: each machine's file has the same vault ID and key
+// (CreateWithKey makes it from a Key that UnwrapKey took with the passphrase), and
+// Key.Derive gives the replicator keys only the key's holders can compute. The
+// replicator is attached with SetReplicator; Update calls it under the file lock
+// before and after every change, and Refresh saves what it merged. Its state lives
+// in the same file as the accounts (Doc.Sync), so that both are saved together.
+// OpenCopy reads a copy of the file (an automatic backup) with the key in memory,
+// for the restore drill.
 //
 // # Saving
 //

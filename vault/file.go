@@ -174,10 +174,11 @@ type fileAccount struct {
 type document struct {
 	Version  int           `json:"version"`
 	Accounts []fileAccount `json:"accounts"`
+	Sync     []byte        `json:"sync,omitempty"` // Doc.Sync, base64
 }
 
 func marshalDoc(d *Doc) ([]byte, error) {
-	doc := document{Version: docVersion, Accounts: make([]fileAccount, len(d.Accounts))}
+	doc := document{Version: docVersion, Accounts: make([]fileAccount, len(d.Accounts)), Sync: d.Sync}
 	for i, a := range d.Accounts {
 		doc.Accounts[i] = fileAccount{
 			ID: a.ID, Type: a.Type, Issuer: a.Issuer, Name: a.Name, Secret: a.Secret.Base32(),
@@ -197,7 +198,7 @@ func unmarshalDoc(b []byte) (*Doc, error) {
 	if doc.Version > docVersion {
 		return nil, fmt.Errorf("%w: document v%d; this Ward reads v%d, update Ward", ErrTooNew, doc.Version, docVersion)
 	}
-	d := &Doc{Accounts: make([]Account, len(doc.Accounts))}
+	d := &Doc{Accounts: make([]Account, len(doc.Accounts)), Sync: doc.Sync}
 	for i, f := range doc.Accounts {
 		sec, err := ParseSecret(f.Secret)
 		if err != nil {

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -25,7 +26,33 @@ type Vault struct {
 	// v2: the file is known to be v2 (read, or written, so), or its key says the
 	// vault is: a v1 file at the path is then no longer genuine.
 	v2 bool
+	// rep keeps the vault in step with other machines (vault/replica); nil when
+	// the vault is not kept in sync.
+	rep Replicator
 }
+
+// A Replicator keeps the vault in step with the same vault on other machines
+// (package vault/replica does, through a folder). Update calls Before on the
+// document it has just reloaded, before the change, so that the change sees the
+// other machines' changes, and After on the changed document, before saving it,
+// so that the change is recorded for them; both run under the file lock. Each may
+// change the document (the accounts and Doc.Sync, the replicator's own state) and
+// says whether it did. An error stops the change: nothing is saved.
+type Replicator interface {
+	Before(d *Doc) (changed bool, err error)
+	After(d *Doc) (changed bool, err error)
+}
+
+// SetReplicator attaches r to the vault (nil detaches it): from now on every
+// Update and Refresh calls it.
+func (v *Vault) SetReplicator(r Replicator) { v.rep = r }
+
+// Replicator returns the replicator attached, or nil.
+func (v *Vault) Replicator() Replicator { return v.rep }
+
+// SyncState returns a copy of the document's replication state (Doc.Sync), nil
+// when the vault is not kept in sync.
+func (v *Vault) SyncState() []byte { return bytes.Clone(v.doc.Sync) }
 
 // String describes the vault by its path; it never prints the key, so that a
 // *Vault in a log line or a panic leaks nothing.
@@ -271,14 +298,55 @@ func (v *Vault) Update(fn func(d *Doc) error) error {
 		return err
 	}
 	work := v.doc.clone()
+	if v.rep != nil {
+		if _, err := v.rep.Before(work); err != nil {
+			return err
+		}
+	}
 	if err := fn(work); err != nil {
 		return err
+	}
+	if v.rep != nil {
+		if _, err := v.rep.After(work); err != nil {
+			return err
+		}
 	}
 	if err := v.write(work); err != nil {
 		return err
 	}
 	v.doc = work
 	return nil
+}
+
+// Refresh brings the vault in step through its replicator, under the file lock,
+// and saves it only if that changed something; it reports whether it did. Without
+// a replicator it only reloads the file.
+func (v *Vault) Refresh() (changed bool, err error) {
+	unlock, err := lockFile(v.path)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	if err := v.Reload(); err != nil {
+		return false, err
+	}
+	if v.rep == nil {
+		return false, nil
+	}
+	work := v.doc.clone()
+	before, err := v.rep.Before(work)
+	if err != nil {
+		return false, err
+	}
+	after, err := v.rep.After(work)
+	if err != nil || !before && !after {
+		return false, err
+	}
+	if err := v.write(work); err != nil {
+		return false, err
+	}
+	v.doc = work
+	return true, nil
 }
 
 // ChangePassphrase sets a new recovery passphrase. It also replaces the vault's key,
@@ -378,10 +446,13 @@ func writeAtomic(path string, data []byte) error {
 // Doc is the vault's accounts, as Update hands them to a change.
 type Doc struct {
 	Accounts []Account
+	// Sync is the replicator's state (vault/replica), kept in the file with the
+	// accounts so that both change together; opaque here. nil: not kept in sync.
+	Sync []byte
 }
 
 func (d *Doc) clone() *Doc {
-	c := &Doc{Accounts: make([]Account, len(d.Accounts))}
+	c := &Doc{Accounts: make([]Account, len(d.Accounts)), Sync: bytes.Clone(d.Sync)}
 	for i, a := range d.Accounts {
 		c.Accounts[i] = a.Clone()
 	}
