@@ -3,6 +3,8 @@ package interop
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -10,8 +12,9 @@ import (
 )
 
 // Text files of account and transfer links (vault.ParseLink), one per line: Ward's own
-// plain export, Ente Auth's (its extra codeDisplay parameter is ignored), and what
-// people keep by hand. Blank lines and # comments are skipped.
+// plain export, Ente Auth's (its extra codeDisplay parameter gives tags, a note and
+// the pin, and codes in Ente's trash are skipped), and what people keep by hand.
+// Blank lines and # comments are skipped.
 func init() {
 	formats = append(formats, format{name: "otpauth", detect: detectLinks, read: readLinks})
 }
@@ -49,6 +52,10 @@ func readLinks(data []byte, _ Password) (Result, error) {
 		case l.Kind == vault.TransferLink:
 			tr.Add(l.Batch)
 		default:
+			if enteDisplay(line, &l.Account) {
+				r.Skipped = append(r.Skipped, l.Account.Label()+": in Ente Auth's trash")
+				continue
+			}
 			r.add(l.Account)
 		}
 	}
@@ -63,4 +70,32 @@ func readLinks(data []byte, _ Password) (Result, error) {
 		return r, ErrNotFormat
 	}
 	return r, nil
+}
+
+// enteDisplay applies Ente Auth's codeDisplay parameter (JSON) of an account link to
+// the account: its tags, note and pin. It reports whether the code is in Ente's
+// trash. Links without the parameter are left as they are.
+func enteDisplay(link string, a *vault.Account) (trashed bool) {
+	if !strings.Contains(link, "codeDisplay=") {
+		return false
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return false
+	}
+	var d struct {
+		Pinned  bool     `json:"pinned"`
+		Trashed bool     `json:"trashed"`
+		Tags    []string `json:"tags"`
+		Note    string   `json:"note"`
+	}
+	if json.Unmarshal([]byte(u.Query().Get("codeDisplay")), &d) != nil {
+		return false
+	}
+	a.Tags = append(a.Tags, d.Tags...)
+	if d.Note != "" {
+		a.Note = d.Note
+	}
+	a.Favorite = a.Favorite || d.Pinned
+	return d.Trashed
 }
