@@ -285,7 +285,7 @@ func serve(ctx context.Context, args []string, std IO) error {
 	case <-ctx.Done():
 	}
 	// Graceful: finish the requests in flight (their writes included), then stop.
-	shut, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	shut, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := hs.Shutdown(shut); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
@@ -310,6 +310,7 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 	since := fs.String("since", "", "")
 	limit := fs.Int("limit", 100, "")
 	asCSV := fs.Bool("csv", false, "")
+	out := fs.String("out", "", "")
 	var pos []string
 	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
@@ -319,6 +320,9 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 			break
 		}
 		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
+	if cmd == "backup" { // a copy of the database only: no key, no service
+		return adminBackup(ctx, &o, *out, std)
 	}
 	srv, st, err := o.open(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -443,7 +447,7 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 
 // adminCommands lists the admin verbs, for the errors that name them.
 const adminCommands = "add-user, invite, users, disable, enable, unlock, make-admin, unmake-admin, delete, reset-2fa, " +
-	"policy, resets, audit, add-token, tokens or revoke-token"
+	"policy, resets, audit, add-token, tokens, revoke-token or backup"
 
 // adminPolicy prints the policy, or changes what the flags given say: --require,
 // --deadline (a date, RFC 3339, or none), --max-attempts, --lockout, --skew,

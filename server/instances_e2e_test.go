@@ -293,6 +293,39 @@ func runLoad(t *testing.T, base, token, session string, clients int) *load {
 
 func (l *load) end() { close(l.stop); <-l.done }
 
+// enrollOver signs a user in at base and enrolls them over HTTP; it returns the
+// session's token.
+func enrollOver(t *testing.T, base, user, password string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	post := func(path, body string) map[string]any {
+		t.Helper()
+		r, err := c.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var out map[string]any
+		json.NewDecoder(r.Body).Decode(&out)
+		if r.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, r.StatusCode, out)
+		}
+		return out
+	}
+	post("/api/v1/login", fmt.Sprintf(`{"username":%q,"password":%q}`, user, password))
+	en := post("/api/v1/enroll", `{}`)
+	post("/api/v1/enroll/confirm", fmt.Sprintf(`{"code":%q}`, codeNow(en["secret"].(string), time.Now())))
+	u, _ := url.Parse(base)
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == "ward_session" {
+			return ck.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
+}
+
 // TestRollingRestart: two ward-server processes on one PostgreSQL behind nginx,
 // a load generator running through nginx; one instance is stopped with SIGTERM
 // while the other serves, then started again and takes its share again. No
@@ -340,35 +373,7 @@ func TestRollingRestart(t *testing.T) {
 	base := "http://" + startNginx(t, addrA, addrB)
 
 	// Alice signs in and enrolls through nginx (her requests go to both).
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	post := func(path, body string) map[string]any {
-		t.Helper()
-		r, err := c.Post(base+path, "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Body.Close()
-		var out map[string]any
-		json.NewDecoder(r.Body).Decode(&out)
-		if r.StatusCode != 200 {
-			t.Fatalf("%s: %d %v", path, r.StatusCode, out)
-		}
-		return out
-	}
-	post("/api/v1/login", `{"username":"alice","password":"alice's long password"}`)
-	en := post("/api/v1/enroll", `{}`)
-	post("/api/v1/enroll/confirm", fmt.Sprintf(`{"code":%q}`, codeNow(en["secret"].(string), time.Now())))
-	u, _ := url.Parse(base)
-	var session string
-	for _, ck := range jar.Cookies(u) {
-		if ck.Name == "ward_session" {
-			session = ck.Value
-		}
-	}
-	if session == "" {
-		t.Fatal("no session cookie")
-	}
+	session := enrollOver(t, base, "alice", "alice's long password")
 
 	// /metrics: on its own address only.
 	for _, where := range []string{"http://" + addrA, base} {

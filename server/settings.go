@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 )
 
 // Every setting of serve and admin is a flag with a WARD_SERVER_* twin in the
@@ -16,6 +17,10 @@ import (
 // credentials) and that an environment shows to whoever reads the process's
 // (systemd's LoadCredential, Docker and Kubernetes secrets). Any setting may be
 // given so: one rule, no list to keep.
+
+// shutdownGrace is how long serve waits, once told to stop (SIGTERM), for the
+// requests in flight; deploy/ward.service's TimeoutStopSec is longer.
+const shutdownGrace = 20 * time.Second
 
 // maxSettingFile bounds a setting's file: a URL, not a document.
 const maxSettingFile = 64 << 10
