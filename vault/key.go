@@ -97,6 +97,35 @@ func CreateWithKey(path string, k Key) (*Vault, error) {
 	return v, nil
 }
 
+// Rekey replaces the vault's key with k, a key of the same vault (the recovery
+// passphrase was changed on another machine, which took a new key: UnwrapKey with
+// the new passphrase gives it). The accounts stay; the keyring, if given, gets the
+// new key.
+func (v *Vault) Rekey(k Key, kr Keyring) error {
+	if k.identity == nil || k.id != v.hdr.ID {
+		return fmt.Errorf("%w: the key is not this vault's", ErrInvalid)
+	}
+	unlock, err := lockFile(v.path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := v.Reload(); err != nil {
+		return err
+	}
+	old := *v
+	v.identity = k.identity
+	v.hdr.Recipient, v.hdr.Wrapped = k.recipient, append([]byte(nil), k.wrapped...)
+	if err := v.write(v.doc); err != nil {
+		*v = old
+		return err
+	}
+	if kr != nil {
+		return v.Remember(kr)
+	}
+	return nil
+}
+
 // Copy is what OpenCopy found in a copy of a vault file.
 type Copy struct {
 	Accounts []Account
