@@ -43,6 +43,12 @@ Usage:
            [--format aegis|aegis-plain|otpauth]  for another app (plain ones are
                                         unencrypted: Ward warns)
            --format qr-sheet --out FILE.png|FILE.pdf  QR codes to move to a phone
+  ward sync --folder DIR                keep the vault in sync with other machines through a
+                                        folder that Syncthing, Nextcloud, Dropbox or a USB
+                                        stick moves; ward sync [status] says how it stands;
+                                        --off stops; --passphrase takes a passphrase changed
+                                        on another machine
+  ward init --from-sync DIR             a new machine: the vault kept in sync through DIR
   ward rm QUERY|ID                      remove one account
   ward serve [--addr A] [--data DIR] ...  the enrollment server (see the README)
   ward admin add-user|users|reset-2fa|add-token ...  manage its users and tokens
@@ -59,6 +65,8 @@ Environment:
   WARD_NEW_PASSPHRASE  the new passphrase for ward passwd, likewise.
   WARD_IMPORT_PASSPHRASE  the password of an encrypted export for ward import, likewise.
   WARD_EXPORT_PASSPHRASE  the passphrase of ward export, likewise.
+  WARD_MACHINE_NAME    this machine's name for the others in the sync folder
+                       (default the host name).
   WARD_TIME_SERVER     the SNTP server of the window's clock check (a setting, off
                        until turned on; default pool.ntp.org:123).
 `
@@ -151,6 +159,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.cmdImport(rest)
 	case "export":
 		return c.cmdExport(rest)
+	case "sync":
+		return c.cmdSync(rest)
 	case "serve", "admin":
 		return c.cmdServer(append([]string{cmd}, rest...))
 	case "help":

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wardauth/ward/vault"
+	"github.com/wardauth/ward/vault/replica"
 )
 
 // keyring is the keyring to use, per --no-keyring and WARD_KEYRING.
@@ -53,10 +54,41 @@ func defaultVaultPath(getenv func(string) string) string {
 	return filepath.Join(base, "ward", "vault.ward")
 }
 
-// unlock opens the vault through the keyring, or, when that cannot be, says why
+// unlock opens the vault (openVault) and, when it is kept in sync, brings it in
+// step with the folder first.
+func (c *cli) unlock() (*vault.Vault, error) {
+	v, _, err := c.open()
+	return v, err
+}
+
+// open is unlock with the vault's replica, nil when it is not kept in sync. A sync
+// folder not there, or logs under a newer key, are said on standard error; the
+// command goes on.
+func (c *cli) open() (*vault.Vault, *replica.Replica, error) {
+	v, err := c.openVault()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := replica.Attach(v, c.replicaOptions())
+	if err != nil {
+		return nil, nil, err
+	}
+	if r != nil {
+		st := r.Status()
+		if st.Problem != "" {
+			fmt.Fprintf(c.Stderr, "ward: %s\n", st.Problem)
+		}
+		if st.NewKey {
+			fmt.Fprintln(c.Stderr, "ward: the recovery passphrase was changed on another machine: this machine is not in sync until you give it (`ward sync --passphrase`)")
+		}
+	}
+	return v, r, nil
+}
+
+// openVault opens the vault through the keyring, or, when that cannot be, says why
 // and asks for the recovery passphrase. A key missing from an available keyring is
 // stored there afterwards, so the next run needs no passphrase.
-func (c *cli) unlock() (*vault.Vault, error) {
+func (c *cli) openVault() (*vault.Vault, error) {
 	kr := c.keyring()
 	v, err := vault.Open(c.path(), kr)
 	if err == nil || !errors.Is(err, vault.ErrLocked) {
