@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"regexp"
 	"regexp/syntax"
@@ -264,6 +265,32 @@ const (
 	MaxRules = 1000
 	MaxSize  = 1 << 20
 )
+
+// File is a rules file as read at start: its path, its text and its rules.
+type File struct {
+	Path  string
+	Text  string
+	Rules *Rules
+}
+
+// ReadFile reads and parses a rules file. Its error is one sentence that names
+// the file, the line and column, and what is wrong there.
+func ReadFile(name string) (*File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("the rules file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("the rules file %s: %w", name, err)
+	}
+	rs, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("the rules file %s, %w", name, err)
+	}
+	return &File{Path: name, Text: string(data), Rules: rs}, nil
+}
 
 // Parse reads rules from JSON: {"default": "two_factor", "rules": [{"domain":
 // "wiki.example.com", "path": "^/public/", "methods": ["GET"], "policy":

@@ -17,6 +17,9 @@ func (s *Server) changed(table string) {
 	if table == "" || table == "policy" {
 		s.pol.drop()
 	}
+	if table == "" || table == "access_rules" {
+		s.rules.drop()
+	}
 }
 
 // SweepTurn sweeps (Sweep) and queues the deadline's reminders (Remind), if this

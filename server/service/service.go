@@ -20,6 +20,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/wardauth/ward/server/access"
 	"github.com/wardauth/ward/server/auth"
 	"github.com/wardauth/ward/server/i18n"
 	"github.com/wardauth/ward/server/metrics"
@@ -53,6 +54,13 @@ type Config struct {
 	BaseURL        string           // where the server is reached, for the links in mails
 	Nudge          func()           // tells the mail sender that mail was queued; nil: none
 	Metrics        *metrics.Metrics // counts sign-ins, failures, lockouts, verify; nil: none
+	// RulesFile is the --rules file, whose rules are in force when given; nil:
+	// the admins' (forward.go).
+	RulesFile *access.File
+	// CookieDomain is the parent domain the session cookie covers ("" for this
+	// server's host alone), so that one sign-in serves every app under it; the
+	// browser returns after sign-in only to a host under it (or this server's).
+	CookieDomain string
 }
 
 // Server is the enrollment server: its rules (this file) and its two front ends.
@@ -64,6 +72,7 @@ type Server struct {
 	dummy  string // a hash to check against for unknown users, so timing says nothing
 	addrs  addrLimits
 	pol    policyCache
+	rules  rulesCache
 }
 
 // New returns a server over a store and its keys.
