@@ -24,6 +24,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/admin/resets", s.admin(s.apiResets))
 	mux.HandleFunc("POST /api/v1/admin/resets/{id}/{decision}", s.admin(s.apiDecide))
 	mux.HandleFunc("GET /api/v1/admin/audit", s.admin(s.apiAudit))
+	s.accessRoutes(mux)
 }
 
 // adminHandler is an admin API call, with the admin making it.
@@ -55,21 +56,22 @@ func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, a service.Acto
 		return
 	}
 	type row struct {
-		Username   string `json:"username"`
-		Email      string `json:"email"`
-		Admin      bool   `json:"admin"`
-		Disabled   bool   `json:"disabled"`
-		MFA        bool   `json:"mfa_enabled"`
-		Invited    bool   `json:"invited"`
-		EnrolledAt any    `json:"enrolled_at"`
-		LastSignIn any    `json:"last_sign_in"`
-		LockedUtil any    `json:"locked_until"`
-		CodesLeft  int    `json:"backup_codes_left"`
+		Username   string   `json:"username"`
+		Email      string   `json:"email"`
+		Admin      bool     `json:"admin"`
+		Disabled   bool     `json:"disabled"`
+		MFA        bool     `json:"mfa_enabled"`
+		Invited    bool     `json:"invited"`
+		EnrolledAt any      `json:"enrolled_at"`
+		LastSignIn any      `json:"last_sign_in"`
+		LockedUtil any      `json:"locked_until"`
+		CodesLeft  int      `json:"backup_codes_left"`
+		Groups     []string `json:"groups"`
 	}
 	out := make([]row, len(users))
 	for i, u := range users {
 		out[i] = row{u.Name, u.Email, u.Admin, u.Disabled, u.MFA, u.Invited, rfc3339(u.EnrolledAt), rfc3339(u.LastSignIn),
-			rfc3339(u.LockedUntil), u.CodesLeft}
+			rfc3339(u.LockedUntil), u.CodesLeft, groupsJSON(u.Groups)}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

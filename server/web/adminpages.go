@@ -32,6 +32,7 @@ func (s *Server) adminPageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/resets", s.adminPage(s.pageResets))
 	mux.HandleFunc("POST /admin/resets/{id}/{decision}", s.form(s.adminPage(s.pageDecide)))
 	mux.HandleFunc("GET /admin/audit", s.adminPage(s.pageAudit))
+	s.accessPageRoutes(mux)
 }
 
 // adminPageHandler is an admin page, with the admin asking and the view it starts
@@ -427,7 +428,8 @@ const auditPageLimit = 200
 var auditEvents = []string{"login", "login_failed", "login_refused", "code_failed", "enrolled", "mfa_move_started", "mfa_moved",
 	"codes_regenerated", "mfa_disabled", "mfa_reset_by_admin", "password_changed", "password_change_failed", "device_remembered",
 	"invite_accepted", "user_invited", "user_disabled", "user_enabled", "user_unlocked", "user_deleted", "admin_granted",
-	"admin_revoked", "policy_changed", "reset_requested", "reset_approved", "reset_denied", "verified", "verify_failed"}
+	"admin_revoked", "policy_changed", "reset_requested", "reset_approved", "reset_denied", "verified", "verify_failed",
+	"group_added", "group_removed", "access_rules_changed"}
 
 func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request, a service.Actor, v view) {
 	d := auditData{User: r.FormValue("user"), Event: r.FormValue("event"), Since: r.FormValue("since"), Events: auditEvents,

@@ -179,7 +179,7 @@ func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, err)
 		return
 	}
-	clearSession(w)
+	s.clearSession(w)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -251,6 +251,11 @@ func TestPagesRenderInEveryLanguage(t *testing.T) {
 				v.Data = resetsData{}
 			case "admin-audit":
 				v.Data = auditData{}
+			case "admin-groups":
+				v.Data = groupsData{Name: "bob", Groups: []string{"staff"}, All: []string{"ops"}}
+			case "admin-access":
+				v.Data = accessData{Text: rulesExample, Rules: []ruleRow{{N: 1, Domain: "wiki.example.com", Policy: "bypass"}},
+					Default: "two_factor", Updated: now, UpdatedBy: "alice", Example: rulesExample}
 			}
 			var b strings.Builder
 			if err := pageSets[lang].ExecuteTemplate(&b, name, v); err != nil {

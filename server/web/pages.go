@@ -10,6 +10,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -96,6 +97,9 @@ type view struct {
 	Gone                   bool   // the invitation is unknown, used or expired
 	Reason                 string // the lost-phone request as typed
 	Data                   any    // an admin page's own
+	// RD is where the browser returns after signing in (a protected app's URL,
+	// checked: returnTo), carried by the sign-in steps' forms; RDHost its host.
+	RD, RDHost string
 }
 
 // langOption is a language of the account page's choice.
@@ -197,16 +201,16 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 		}
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	})
-	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusOK, "login", view{Title: "page.login.title"})
-	})
+	mux.HandleFunc("GET /login", s.pageLoginForm)
 	mux.HandleFunc("POST /login", s.form(s.pageLogin))
 	mux.HandleFunc("GET /login/code", func(w http.ResponseWriter, r *http.Request) {
 		if !s.svc.HalfSignedIn(r.Context(), s.client(r)) {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
-		s.render(w, r, http.StatusOK, "code", s.codeView(r))
+		v := s.codeView(r)
+		v.RD, v.RDHost = s.rdOf(r)
+		s.render(w, r, http.StatusOK, "code", v)
 	})
 	mux.HandleFunc("POST /login/code", s.form(s.pageCode))
 	mux.HandleFunc("GET /login/lost", func(w http.ResponseWriter, r *http.Request) {
@@ -242,7 +246,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 			s.renderError(w, r, err, "login", view{Title: "page.login.title"})
 			return
 		}
-		clearSession(w)
+		s.clearSession(w)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	}))
 	s.adminPageRoutes(mux)
@@ -303,39 +307,103 @@ func (s *Server) userView(a service.Account, title string) view {
 	return v
 }
 
+// pageLoginForm is the sign-in page. Sent there by forward-auth, with the app's
+// URL to return to (rd): an rd that returnTo refuses is said so, and dropped; a
+// browser signed in already goes on to what is missing (enrollment, where the
+// policy requires it now) or back to the app.
+func (s *Server) pageLoginForm(w http.ResponseWriter, r *http.Request) {
+	v := view{Title: "page.login.title"}
+	if raw := r.URL.Query().Get("rd"); raw != "" {
+		rd, ok := s.returnTo(raw)
+		if !ok {
+			s.problem(w, r, http.StatusBadRequest, "page.login.bad_rd", "login", v)
+			return
+		}
+		if a, err := s.svc.Me(r.Context(), s.client(r)); err == nil {
+			if a.Blocked {
+				http.Redirect(w, r, withRD("/enroll", rd), http.StatusSeeOther)
+			} else {
+				http.Redirect(w, r, rd, http.StatusSeeOther)
+			}
+			return
+		}
+		v.RD, v.RDHost = rd, hostOf(rd)
+	}
+	s.render(w, r, http.StatusOK, "login", v)
+}
+
 func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
+	rd, host := s.rdOf(r)
 	g, err := s.svc.Login(r.Context(), s.client(r), r.PostForm.Get("username"), r.PostForm.Get("password"))
 	if err != nil {
-		s.renderError(w, r, err, "login", view{Title: "page.login.title"})
+		s.renderError(w, r, err, "login", view{Title: "page.login.title", RD: rd, RDHost: host})
 		return
 	}
 	s.grant(w, r, g)
-	s.next(w, r, g)
+	s.next(w, r, g, rd)
 }
 
-// next sends the client where a sign-in step says.
-func (s *Server) next(w http.ResponseWriter, r *http.Request, g service.Grant) {
-	switch g.Next {
-	case "code":
-		http.Redirect(w, r, "/login/code", http.StatusSeeOther)
-	case "enroll":
+// next sends the client where a sign-in step says, carrying rd, where the browser
+// returns once signed in: after an enrollment that is only suggested, the sign-in
+// page decides (the app, or enrollment where the policy requires it now).
+func (s *Server) next(w http.ResponseWriter, r *http.Request, g service.Grant, rd string) {
+	switch {
+	case g.Next == "code":
+		http.Redirect(w, r, withRD("/login/code", rd), http.StatusSeeOther)
+	case g.Next == "enroll" && rd != "":
+		http.Redirect(w, r, withRD("/login", rd), http.StatusSeeOther)
+	case g.Next == "enroll":
 		http.Redirect(w, r, "/enroll", http.StatusSeeOther)
+	case rd != "":
+		http.Redirect(w, r, rd, http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	}
 }
 
+// rdOf is the return URL a sign-in step's request carries (its rd query value or
+// form field), checked again at every step (returnTo), and its host; "" when
+// there is none, or returnTo refuses it.
+func (s *Server) rdOf(r *http.Request) (rd, host string) {
+	rd, ok := s.returnTo(r.FormValue("rd"))
+	if !ok {
+		return "", ""
+	}
+	return rd, hostOf(rd)
+}
+
+// withRD is path with rd as its query, if any.
+func withRD(path, rd string) string {
+	if rd == "" {
+		return path
+	}
+	return path + "?rd=" + url.QueryEscape(rd)
+}
+
+// hostOf is a checked URL's host, as the page names it.
+func hostOf(rd string) string {
+	u, _ := url.Parse(rd)
+	return u.Host
+}
+
 func (s *Server) pageCode(w http.ResponseWriter, r *http.Request) {
+	rd, host := s.rdOf(r)
 	g, err := s.svc.LoginCode(r.Context(), s.client(r), r.PostForm.Get("code"), r.PostForm.Get("remember") == "1")
 	var ref *service.Refusal
 	switch {
 	case err == nil:
 		s.grant(w, r, g)
+		if rd != "" {
+			http.Redirect(w, r, rd, http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 	case errors.As(err, &ref) && (ref.EndSession || ref == service.ErrPasswordFirst):
-		s.renderError(w, r, err, "login", view{Title: "page.login.title"})
+		s.renderError(w, r, err, "login", view{Title: "page.login.title", RD: rd, RDHost: host})
 	default:
-		s.renderError(w, r, err, "code", s.codeView(r))
+		v := s.codeView(r)
+		v.RD, v.RDHost = rd, host
+		s.renderError(w, r, err, "code", v)
 	}
 }
 
@@ -371,7 +439,7 @@ func (s *Server) pageInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.grant(w, r, g)
-	s.next(w, r, g)
+	s.next(w, r, g, "")
 }
 
 // pageEnroll shows the QR code and key of the enrollment in progress, making one
@@ -410,6 +478,8 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, e service.
 	v.Account, v.KeyGroups, v.QR, v.Action = e.Account, e.KeyGroups(), base64.StdEncoding.EncodeToString(qr), "/enroll/confirm"
 	if move {
 		v.Title, v.Action, v.Move = "page.move.title", "/account/move/confirm", true
+	} else {
+		v.RD, v.RDHost = s.rdOf(r)
 	}
 	if problem != nil {
 		s.renderError(w, r, problem, "enroll", v)
@@ -431,7 +501,11 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request, move bool) 
 	codes, g, err := confirm(r.Context(), c, r.PostForm.Get("code"))
 	if err == nil {
 		s.grant(w, r, g)
-		s.render(w, r, http.StatusOK, "codes", view{Lang: lang, Title: "page.codes.title", Codes: codes})
+		v := view{Lang: lang, Title: "page.codes.title", Codes: codes}
+		if !move {
+			v.RD, v.RDHost = s.rdOf(r) // the saved codes' button leads back to the app
+		}
+		s.render(w, r, http.StatusOK, "codes", v)
 		return
 	}
 	if err != service.ErrEnrollCode {

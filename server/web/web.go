@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,10 +25,18 @@ type Server struct {
 	svc     *service.Server
 	cfg     service.Config
 	xffOnce sync.Once // the log says once that X-Forwarded-For came from an untrusted peer
+	fwd     forwardState
 }
 
 // New returns the HTTP front of svc.
-func New(svc *service.Server) *Server { return &Server{svc: svc, cfg: svc.Config()} }
+func New(svc *service.Server) *Server {
+	s := &Server{svc: svc, cfg: svc.Config()}
+	s.cfg.CookieDomain = cookieDomainOf(s.cfg.CookieDomain)
+	if u, err := url.Parse(s.cfg.BaseURL); err == nil {
+		s.fwd.baseHost = strings.ToLower(u.Hostname())
+	}
+	return s
+}
 
 // Handler is the HTTP API and the pages, behind cross-origin protection.
 func (s *Server) Handler() http.Handler {
@@ -50,7 +59,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/invite/{token}", s.apiInvite)
 	s.adminRoutes(mux)
 	s.pageRoutes(mux)
-	return s.cfg.Metrics.Instrument(http.NewCrossOriginProtection().Handler(s.guard(mux)))
+	s.authzRoutes(mux)
+	// Forward-auth's checks change nothing, and carry the headers of the browser's
+	// request to another app (its Sec-Fetch-Site of a link from one app to the
+	// next): cross-origin protection is not theirs (forward.go).
+	cop := http.NewCrossOriginProtection()
+	cop.AddInsecureBypassPattern("/api/authz/")
+	return s.cfg.Metrics.Instrument(cop.Handler(s.guard(mux)))
 }
 
 // maxBody caps every request body: the largest form or JSON call is a few hundred
@@ -142,15 +157,7 @@ func (s *Server) clientAddr(r *http.Request) string {
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	trusted := func(a string) bool {
-		ip := net.ParseIP(strings.TrimSpace(a))
-		for _, n := range s.cfg.TrustedProxies {
-			if ip != nil && n.Contains(ip) {
-				return true
-			}
-		}
-		return false
-	}
+	trusted := s.trusted
 	xff := r.Header.Get("X-Forwarded-For")
 	if !trusted(host) {
 		if xff != "" {
@@ -190,9 +197,18 @@ func (s *Server) client(r *http.Request) service.Client {
 		Known: cookie(r, knownCookie), Route: r.URL.Path, AcceptLanguage: r.Header.Get("Accept-Language")}
 }
 
+// setCookie sets a cookie of this server's host; the session's covers the cookie
+// domain when there is one (--cookie-domain), so that every app under it sees
+// the sign-in. The remembered device and the known browser stay this host's:
+// only the sign-in pages read them, and no app needs them.
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, life time.Duration) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: s.secure(r), MaxAge: int(life.Seconds())})
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.secure(r), MaxAge: int(life.Seconds())}
+	if name == cookieName && s.cfg.CookieDomain != "" {
+		c.Domain = s.cfg.CookieDomain
+		s.clearHostSession(w) // one made before the domain was set would shadow it
+	}
+	http.SetCookie(w, c)
 }
 
 // grant sets the cookies a step gave the client.
@@ -208,7 +224,16 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request, g service.Grant) 
 	}
 }
 
-func clearSession(w http.ResponseWriter) {
+// clearSession removes the session cookie: the cookie domain's, and this
+// host's.
+func (s *Server) clearSession(w http.ResponseWriter) {
+	if s.cfg.CookieDomain != "" {
+		http.SetCookie(w, &http.Cookie{Name: cookieName, Path: "/", Domain: s.cfg.CookieDomain, MaxAge: -1})
+	}
+	s.clearHostSession(w)
+}
+
+func (s *Server) clearHostSession(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Path: "/", MaxAge: -1})
 }
 
@@ -221,7 +246,7 @@ func (s *Server) refusal(w http.ResponseWriter, err error) *service.Refusal {
 			w.Header().Set("Retry-After", strconv.Itoa(int(ref.RetryAfter.Seconds())+1))
 		}
 		if ref.EndSession {
-			clearSession(w)
+			s.clearSession(w)
 		}
 		return ref
 	}
