@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +23,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/wardauth/ward/server/access"
 	"github.com/wardauth/ward/server/auth"
 	wardmail "github.com/wardauth/ward/server/mail"
 	"github.com/wardauth/ward/server/metrics"
@@ -54,6 +57,8 @@ type options struct {
 	sender                                                    *wardmail.Sender
 	maxAttempts, skew, rememberDays, backupCodes, auditDays   int
 	lockout                                                   time.Duration
+
+	rules, cookieDomain string // forward-auth: --rules FILE, --cookie-domain
 
 	metricsAddr string           // --metrics-addr: /metrics there, "" for none
 	metrics     *metrics.Metrics // made by open when metricsAddr is set and serving
@@ -108,6 +113,8 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&o.smtpURL, "smtp-url", env("SMTP_URL", ""), "")
 	fs.StringVar(&o.mailFrom, "mail-from", env("MAIL_FROM", ""), "")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", env("METRICS_ADDR", ""), "")
+	fs.StringVar(&o.rules, "rules", env("RULES", ""), "")
+	fs.StringVar(&o.cookieDomain, "cookie-domain", env("COOKIE_DOMAIN", ""), "")
 }
 
 func defaultDataDir(getenv func(string) string) string {
@@ -151,6 +158,16 @@ func (o *options) open(log *slog.Logger) (*service.Server, store.Store, error) {
 		}
 		proxies = append(proxies, n)
 	}
+	cookieDomain, err := cookieDomainFor(o.cookieDomain, o.baseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rules *access.File
+	if o.serving && o.rules != "" { // a rules file that cannot be read stops the server, not an admin verb
+		if rules, err = access.ReadFile(o.rules); err != nil {
+			return nil, nil, err
+		}
+	}
 	db := o.db
 	if db == "" {
 		db = filepath.Join(o.data, "ward.db")
@@ -171,12 +188,31 @@ func (o *options) open(log *slog.Logger) (*service.Server, store.Store, error) {
 		RememberDays: o.rememberDays, TrustedProxies: proxies, AuditDays: o.auditDays,
 		Policy:        auth.Policy{MaxAttempts: o.maxAttempts, Lockout: o.lockout},
 		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log, BaseURL: o.baseURL,
-		Nudge: func() { o.nudge() }, Metrics: o.metrics}, st, keys)
+		Nudge: func() { o.nudge() }, Metrics: o.metrics, RulesFile: rules, CookieDomain: cookieDomain}, st, keys)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
 	return srv, st, nil
+}
+
+// cookieDomainFor checks --cookie-domain: a host name with a dot (example.com;
+// a leading dot is dropped), which must cover the --base-url's host when there
+// is one (the browser refuses a cookie for a domain its page is not under).
+func cookieDomainFor(domain, baseURL string) (string, error) {
+	d := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(domain)), ".")
+	if d == "" {
+		return "", nil
+	}
+	if !strings.Contains(d, ".") || strings.HasSuffix(d, ".") || strings.Trim(d, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
+		return "", fmt.Errorf("--cookie-domain %q: give the parent domain of the apps and of Ward, such as example.com", domain)
+	}
+	if u, err := url.Parse(baseURL); baseURL != "" && err == nil {
+		if h := strings.ToLower(u.Hostname()); h != d && !strings.HasSuffix(h, "."+d) {
+			return "", fmt.Errorf("--cookie-domain %s does not cover the --base-url's host %s: browsers would refuse the session cookie", d, h)
+		}
+	}
+	return d, nil
 }
 
 // Command runs `serve` or `admin ...` with args; it returns the exit status and
@@ -431,6 +467,8 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 			fmt.Fprintf(tw, "%s\t%s\n", t.Name, t.Created.Format(time.RFC3339))
 		}
 		return tw.Flush()
+	case "group":
+		return adminGroup(ctx, srv, pos, *asJSON, std)
 	case "revoke-token":
 		if name == "" {
 			return errors.New("admin revoke-token needs the application's name (see ward admin tokens)")
@@ -447,7 +485,47 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 
 // adminCommands lists the admin verbs, for the errors that name them.
 const adminCommands = "add-user, invite, users, disable, enable, unlock, make-admin, unmake-admin, delete, reset-2fa, " +
-	"policy, resets, audit, add-token, tokens, revoke-token or backup"
+	"group, policy, resets, audit, add-token, tokens, revoke-token or backup"
+
+// adminGroup puts a user in a group or takes them out (group add|rm USER GROUP),
+// or lists the groups and their members (group, or group list).
+func adminGroup(ctx context.Context, srv *service.Server, pos []string, asJSON bool, std IO) error {
+	if len(pos) == 3 && (pos[0] == "add" || pos[0] == "rm") {
+		if pos[0] == "add" {
+			if err := srv.AddGroup(ctx, service.CommandLine, pos[1], pos[2]); err != nil {
+				return err
+			}
+			fmt.Fprintf(std.Stdout, "%s is in %s\n", pos[1], pos[2])
+			return nil
+		}
+		if err := srv.RemoveGroup(ctx, service.CommandLine, pos[1], pos[2]); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "%s is no longer in %s\n", pos[1], pos[2])
+		return nil
+	}
+	if len(pos) > 1 || len(pos) == 1 && pos[0] != "list" {
+		return errors.New("admin group add|rm USER GROUP puts a user in a group or takes them out; admin group lists the groups")
+	}
+	groups, err := srv.Groups(ctx, service.CommandLine)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(std.Stdout).Encode(groups)
+	}
+	names := make([]string, 0, len(groups))
+	for g := range groups {
+		names = append(names, g)
+	}
+	slices.Sort(names)
+	tw := tabwriter.NewWriter(std.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP\tMEMBERS")
+	for _, g := range names {
+		fmt.Fprintf(tw, "%s\t%s\n", g, strings.Join(groups[g], ", "))
+	}
+	return tw.Flush()
+}
 
 // adminPolicy prints the policy, or changes what the flags given say: --require,
 // --deadline (a date, RFC 3339, or none), --max-attempts, --lockout, --skew,
