@@ -72,4 +72,15 @@
 // Keys (keys.go) is the server key: it seals TOTP secrets and keys the MACs of
 // tokens, backup codes, attempt budgets and known-browser cookies. limit.go counts
 // failures per client address.
+//
+// # Several servers
+//
+// Servers on one PostgreSQL database hold every rule above together: each is a
+// statement of the database. What a server keeps in memory is shared or dropped
+// (instances.go): the per-address counts live in the database (limit.go's
+// sharedAddrs) when the store keeps them (store.AddrLimits), and the policy cache
+// is dropped when the store tells of a change (store.Changes: PostgreSQL's
+// NOTIFY at commit), so an admin's change on one server applies on all at once.
+// The hourly sweep and the reminders run on the server that claims the round's
+// turn (SweepTurn).
 package service
