@@ -2,8 +2,10 @@ package web
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -177,4 +179,53 @@ func BenchmarkAuditOneUser1M(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkForwardAuth is the server's own work for one forward-auth check of a
+// signed-in session (nginx's endpoint, a one_factor rule with groups, the user
+// in one), without the network: the session, its user and their groups read,
+// the rules matched, the headers written; and a bypass path, which reads no
+// session. On every request of every protected app: scripts/bench-server.sh
+// measures it through nginx.
+func BenchmarkForwardAuth(b *testing.B) {
+	for _, eng := range storetest.Engines {
+		for _, path := range []string{"/staff/page", "/public/logo.png"} {
+			b.Run(eng.Name+path, func(b *testing.B) { benchForwardAuth(b, eng, path) })
+		}
+	}
+}
+
+func benchForwardAuth(b *testing.B, eng storetest.Engine, path string) {
+	_, doc, _ := net.ParseCIDR("192.0.2.0/24") // httptest.NewRequest's peer
+	e := forwardEnv(b, eng, func(c *service.Config) { c.TrustedProxies = []*net.IPNet{doc} })
+	e.addUser("bob")
+	e.srv.AddGroup(b.Context(), service.CommandLine, "bob", "staff")
+	e.srv.AddGroup(b.Context(), service.CommandLine, "bob", "ops")
+	c := e.browser()
+	if st, out := e.call(c, "/api/v1/login", map[string]string{"username": "bob", "password": "bob password"}); st != 200 {
+		b.Fatalf("login: %d %v", st, out)
+	}
+	u, _ := url.Parse(e.ts.URL)
+	cookie := c.Jar.Cookies(u)[0].String()
+	h := e.web.Handler()
+	want := "bob"
+	if strings.HasPrefix(path, "/public/") {
+		want = ""
+	}
+	b.SetParallelism(32) // 64 clients on 2 CPUs, as scripts/bench-server.sh runs it
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := httptest.NewRequest("GET", "/api/authz/auth-request", nil)
+			r.Header.Set("X-Original-URL", "https://wiki.example.test"+path)
+			r.Header.Set("X-Original-Method", "GET")
+			r.Header.Set("Cookie", cookie)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK || w.Header().Get("Remote-User") != want {
+				b.Fatalf("forward-auth: %d %q", w.Code, w.Header().Get("Remote-User"))
+			}
+		}
+	})
 }
