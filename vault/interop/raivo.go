@@ -2,6 +2,7 @@ package interop
 
 import (
 	"encoding/json"
+	"path"
 	"strconv"
 	"strings"
 
@@ -10,11 +11,13 @@ import (
 
 // Raivo OTP's export (raivo-otp-export.json): an array of accounts whose every
 // value is a string: kind (TOTP, HOTP), algorithm, digits, timer, counter, issuer,
-// account, a base32 secret, pinned. Raivo puts the file in a password-protected zip;
-// unpack it and import the JSON.
+// account, a base32 secret, pinned. Raivo puts the file in a password-protected
+// zip: read when its encryption is ZipCrypto (zip.go), else unpacked first.
 func init() {
 	formats = append(formats, format{name: "raivo", detect: detectRaivo, read: readRaivo})
 }
+
+func isRaivoEntry(name string) bool { return path.Base(name) == "raivo-otp-export.json" }
 
 type raivoEntry struct {
 	Kind      string `json:"kind"`
@@ -29,6 +32,9 @@ type raivoEntry struct {
 }
 
 func detectRaivo(data []byte) bool {
+	if z := openZip(data); z != nil {
+		return zipFind(z, isRaivoEntry) != nil
+	}
 	t := trimJSON(data)
 	if len(t) == 0 || t[0] != '[' {
 		return false
@@ -37,7 +43,17 @@ func detectRaivo(data []byte) bool {
 	return json.Unmarshal(t, &es) == nil && len(es) > 0 && es[0].Kind != "" && es[0].Timer != ""
 }
 
-func readRaivo(data []byte, _ Password) (Result, error) {
+func readRaivo(data []byte, password Password) (Result, error) {
+	if z := openZip(data); z != nil {
+		f := zipFind(z, isRaivoEntry)
+		if f == nil {
+			return Result{}, ErrNotFormat
+		}
+		var err error
+		if data, err = zipRead(f, password); err != nil {
+			return Result{}, err
+		}
+	}
 	var es []raivoEntry
 	if err := json.Unmarshal(trimJSON(data), &es); err != nil {
 		return Result{}, ErrNotFormat

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/wardauth/ward/vault"
@@ -116,4 +117,40 @@ func TestOnePassword(t *testing.T) {
 			{vault.TOTP, "Login", "team@keepassxc.org", vault.SHA1, 6, 30, 0, "19465190a321", true},
 		}},
 	})
+}
+
+// Raivo's password-protected zip, as Info-ZIP's zip encrypts (testdata/README.md):
+// the JSON inside reads as the corpus's raivo_otp.json. An entry encrypted with AES
+// (method 99) is refused in a sentence that says what to do.
+func TestRaivoZip(t *testing.T) {
+	data, err := os.ReadFile("testdata/raivo_zipcrypto.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Import(data, "", func() (string, error) { return "raivo secret", nil })
+	if err != nil || r.Format != "raivo" {
+		t.Fatalf("%s: %v", r.Format, err)
+	}
+	checkAccounts(t, r, []wantAccount{{vault.TOTP, "Issuer2", "", vault.SHA256, 8, 60, 0, "9105124e76", true}},
+		[]string{"Name (person@example.com): secret is not base32"})
+	if _, err := Import(data, "", func() (string, error) { return "raivo secreT", nil }); !errors.Is(err, ErrWrongPassword) {
+		t.Errorf("wrong password: %v", err)
+	}
+	if _, err := Import(data, "", nil); !errors.Is(err, ErrPasswordNeeded) {
+		t.Errorf("no password: %v", err)
+	}
+	// Method 99 in the local header and the directory: WinZip's AES.
+	aes := bytes.Clone(data)
+	for _, sig := range []string{"PK\x03\x04", "PK\x01\x02"} {
+		i := bytes.Index(aes, []byte(sig))
+		off := 8
+		if sig == "PK\x01\x02" {
+			off = 10
+		}
+		aes[i+off], aes[i+off+1] = 99, 0
+	}
+	_, err = Import(aes, "", func() (string, error) { return "raivo secret", nil })
+	if err == nil || !strings.Contains(err.Error(), "encrypted with AES, which Ward does not read") {
+		t.Errorf("an AES entry: %v", err)
+	}
 }
