@@ -151,6 +151,22 @@ func TestOtherProjectsOlderFormats(t *testing.T) {
 			{vault.TOTP, "Code1 2FAS", "", vault.SHA1, 6, 30, 0, "48d2308c23184610dc37", false},
 			{vault.TOTP, "Code2 2FAS", "", vault.SHA1, 6, 30, 0, "48d23a64373c8e30dc3738", false},
 		}},
+		// The user's edited names (otp.account), not the link's; keys typed by hand
+		// (13 and 11 characters) decode bit by bit.
+		{file: "2fas_authenticator_links_v4.2fas", format: "2fas", accounts: []wantAccount{
+			{vault.TOTP, "Amazon", "some@test.email", vault.SHA1, 6, 30, 0, "451141154c9de19a57b4fac9ef7035bc38afbc721a8f9e427900ba6aa02c667c", false},
+			{vault.TOTP, "GitHub", "", vault.SHA1, 6, 30, 0, "5384ad6b403adb5e4ede", false},
+			{vault.TOTP, "Facebook", "", vault.SHA1, 6, 30, 0, "46179d96c44c4428665f6e1fb7af231df68d8b8c", false},
+			{vault.TOTP, "Google", "some@test.email", vault.SHA1, 6, 30, 0, "af317fa6bdc36001c0d1d51dfeec5017636545bf", false},
+			{vault.TOTP, "LinkedIn", "some@test.email", vault.SHA1, 6, 30, 0, "d623d439ce1b872baadfd74fde57ecba15904c7f", false},
+			{vault.TOTP, "Binance.com", "some@test.email", vault.SHA1, 6, 30, 0, "696357653e29730bdfc6", false},
+			{vault.TOTP, "kick", "some@test.email", vault.SHA1, 6, 30, 0, "4e2803ba24a8417ddc81", false},
+			{vault.TOTP, "Proton", "sometestaccount@proton.me", vault.SHA1, 6, 30, 0, "b91987d7330f80c8f9db97ef9ceff579f7ac2056", false},
+			{vault.HOTP, "Service name hotp", "", vault.SHA1, 6, 0, 1, "38d2308d570c8e34", false},
+			{vault.TOTP, "Reddit", "Some-Account1234", vault.SHA1, 6, 30, 0, "7017e8f67d10658a664b76fbe204d24db3f4adda", false},
+			{vault.TOTP, "20", "", vault.SHA1, 6, 30, 0, "19d23b9c47388e23", false},
+			{vault.TOTP, "Manual", "", vault.SHA1, 6, 30, 0, "3ca4919cf73d", false},
+		}},
 		{file: "bitwarden_organization.json", format: "bitwarden-json", accounts: []wantAccount{
 			{vault.TOTP, "ItemWithTOTP", "myusername", vault.SHA1, 6, 30, 0, "53555045525345435245544b455931", false},
 		}},

@@ -73,6 +73,28 @@ func readFreeOTP2(data []byte, password Password) (Result, error) {
 	if err := json.Unmarshal([]byte(values["masterKey"]), &mk); err != nil {
 		return Result{}, ErrNotFormat
 	}
+	kek, err := mk.kek()
+	if err != nil {
+		return Result{}, err
+	}
+	pw, err := password()
+	if err != nil {
+		return Result{}, err
+	}
+	key, err := kek(pw)
+	if err != nil {
+		return Result{}, err
+	}
+	master, err := mk.EncryptedKey.open(key)
+	if err != nil {
+		return Result{}, err // ErrWrongPassword when it does not authenticate
+	}
+	return freeOTP2Tokens(m, master), nil
+}
+
+// kek checks the key derivation the backup asks for against Ward's bound and
+// returns it: the key that opens the master key, from the password.
+func (mk freeOTP2MasterKey) kek() (func(password string) ([]byte, error), error) {
 	var h func() hash.Hash
 	switch strings.ToLower(mk.Algorithm) {
 	case "pbkdf2withhmacsha1":
@@ -82,29 +104,32 @@ func readFreeOTP2(data []byte, password Password) (Result, error) {
 	case "pbkdf2withhmacsha512":
 		h = sha512.New
 	default:
-		return Result{}, ErrDamaged
+		return nil, ErrDamaged
 	}
 	if mk.Iterations < 1 {
-		return Result{}, ErrDamaged
+		return nil, ErrDamaged
 	}
 	if mk.Iterations > freeOTP2MaxIterations {
-		return Result{}, costlyf("the file asks for %d PBKDF2 rounds; Ward spends at most %d", mk.Iterations, freeOTP2MaxIterations)
+		return nil, costlyf("the file asks for %d PBKDF2 rounds; Ward spends at most %d", mk.Iterations, freeOTP2MaxIterations)
 	}
 	salt, ok := javaBytes(mk.Salt)
 	if !ok {
-		return Result{}, ErrDamaged
+		return nil, ErrDamaged
 	}
-	pw, err := password()
-	if err != nil {
-		return Result{}, err
-	}
-	kek, err := pbkdf2.Key(h, pw, salt, mk.Iterations, 32)
-	if err != nil {
-		return Result{}, ErrDamaged
-	}
-	master, err := mk.EncryptedKey.open(kek)
-	if err != nil {
-		return Result{}, err // ErrWrongPassword when it does not authenticate
+	return func(password string) ([]byte, error) {
+		key, err := pbkdf2.Key(h, password, salt, mk.Iterations, 32)
+		if err != nil {
+			return nil, ErrDamaged
+		}
+		return key, nil
+	}, nil
+}
+
+// freeOTP2Tokens reads the tokens of a backup whose master key is open.
+func freeOTP2Tokens(m [][2]string, master []byte) Result {
+	values := make(map[string]string, len(m))
+	for _, kv := range m {
+		values[kv[0]] = kv[1]
 	}
 	var r Result
 	for _, kv := range m {
@@ -137,7 +162,7 @@ func readFreeOTP2(data []byte, password Password) (Result, error) {
 		}
 		r.freeOTP(t, 0)
 	}
-	return r, nil
+	return r
 }
 
 // open decrypts a sealed value: AES-GCM, the nonce and tag length in DER

@@ -231,45 +231,55 @@ func (h *kdbxHeader) kdbxKey() (func(composite []byte) []byte, error) {
 }
 
 func readKDBX(data []byte, password Password) (Result, error) {
-	h, err := readKDBXHeader(data)
+	plain, err := kdbxPayload(data, password)
 	if err != nil {
 		return Result{}, err
 	}
+	return readKDBXInner(plain)
+}
+
+// kdbxPayload checks, decrypts and inflates a database's payload: the inner header
+// and the XML.
+func kdbxPayload(data []byte, password Password) ([]byte, error) {
+	h, err := readKDBXHeader(data)
+	if err != nil {
+		return nil, err
+	}
 	if len(h.rest) < 64 {
-		return Result{}, ErrDamaged
+		return nil, ErrDamaged
 	}
 	sum := sha256.Sum256(h.raw)
 	if !bytes.Equal(sum[:], h.rest[:32]) {
-		return Result{}, ErrDamaged
+		return nil, ErrDamaged
 	}
 	switch string(h.cipher) {
 	case kdbxAES256:
 		if len(h.iv) != 16 {
-			return Result{}, ErrDamaged
+			return nil, ErrDamaged
 		}
 	case kdbxChaCha20:
 		if len(h.iv) != 12 {
-			return Result{}, ErrDamaged
+			return nil, ErrDamaged
 		}
 	case kdbxTwofish:
-		return Result{}, errors.New("the database is encrypted with Twofish, which Ward does not read: choose AES-256 or ChaCha20 in its encryption settings and save it")
+		return nil, errors.New("the database is encrypted with Twofish, which Ward does not read: choose AES-256 or ChaCha20 in its encryption settings and save it")
 	default:
-		return Result{}, errors.New("the database's cipher is one Ward does not know")
+		return nil, errors.New("the database's cipher is one Ward does not know")
 	}
 	derive, err := h.kdbxKey()
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	pw, err := password()
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	first := sha256.Sum256([]byte(pw))
 	composite := sha256.Sum256(first[:])
 	transformed := derive(composite[:])
 	hmacKey := sha512.Sum512(concat(h.seed, transformed, []byte{1}))
 	if !hmac.Equal(kdbxBlockHMAC(hmacKey[:], ^uint64(0), h.raw), h.rest[32:64]) {
-		return Result{}, errKDBXWrongPassword
+		return nil, errKDBXWrongPassword
 	}
 	encKey := sha256.Sum256(concat(h.seed, transformed))
 
@@ -278,18 +288,18 @@ func readKDBX(data []byte, password Password) (Result, error) {
 	p := h.rest[64:]
 	for i := uint64(0); ; i++ {
 		if len(p) < 36 {
-			return Result{}, ErrDamaged
+			return nil, ErrDamaged
 		}
 		mac, n := p[:32], binary.LittleEndian.Uint32(p[32:])
 		if uint64(n) > uint64(len(p)-36) {
-			return Result{}, ErrDamaged
+			return nil, ErrDamaged
 		}
 		block := p[32 : 36+n]
 		p = p[36+n:]
 		var idx [8]byte
 		binary.LittleEndian.PutUint64(idx[:], i)
 		if !hmac.Equal(kdbxBlockHMAC(hmacKey[:], i, concat(idx[:], block)), mac) {
-			return Result{}, ErrDamaged
+			return nil, ErrDamaged
 		}
 		if n == 0 {
 			break
@@ -300,7 +310,7 @@ func readKDBX(data []byte, password Password) (Result, error) {
 	if string(h.cipher) == kdbxAES256 {
 		var ok bool
 		if plain, ok = cbcOpen(encKey[:], h.iv, payload); !ok {
-			return Result{}, ErrDamaged
+			return nil, ErrDamaged
 		}
 	} else {
 		c, _ := chacha20.NewUnauthenticatedCipher(encKey[:], h.iv)
@@ -310,16 +320,16 @@ func readKDBX(data []byte, password Password) (Result, error) {
 	if h.gzip {
 		zr, err := gzip.NewReader(bytes.NewReader(plain))
 		if err != nil {
-			return Result{}, ErrDamaged
+			return nil, ErrDamaged
 		}
 		if plain, err = io.ReadAll(io.LimitReader(zr, kdbxMaxXML+1)); err != nil {
-			return Result{}, ErrDamaged
+			return nil, ErrDamaged
 		}
 		if len(plain) > kdbxMaxXML {
-			return Result{}, costlyf("the database inflates to more than %d MB; Ward reads at most that", kdbxMaxXML>>20)
+			return nil, costlyf("the database inflates to more than %d MB; Ward reads at most that", kdbxMaxXML>>20)
 		}
 	}
-	return readKDBXInner(plain)
+	return plain, nil
 }
 
 // kdbxBlockHMAC is HMAC-SHA256 of data under the key of block index i.
