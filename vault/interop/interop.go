@@ -1,6 +1,17 @@
-// Package interop reads other authenticator apps' exports: Aegis, andOTP, 2FAS,
-// Bitwarden, Proton Authenticator, FreeOTP+, Ente Auth and otpauth link lists. Each
-// importer returns plain vault.Accounts; secrets never appear in its errors.
+// Package interop reads other authenticator apps' exports and stores: Aegis, 2FAS,
+// andOTP, Authy, Authenticator Plus, Battle.net, Bitwarden, Duo, Ente Auth, FreeOTP
+// 1 and 2, FreeOTP+, Google and Microsoft Authenticator, KeePass databases,
+// LastPass, 1Password, Proton Authenticator and Proton Pass, Raivo, Steam, Stratum
+// (Authenticator Pro), TOTP Authenticator, Ward's own files and otpauth link lists.
+// One file per app registers its formats: a name, a detection by content (never by
+// file name) and a reader. Import tries the detections in turn; headerless formats
+// (old andOTP, TOTP Authenticator's base64) only when nothing else matched.
+//
+// Each importer returns plain vault.Accounts, and the entries it could not take,
+// each with its reason, in Result.Skipped; secrets never appear in its errors. A
+// file is bounded before work it asks for: key derivations (argon.go and each
+// format's own bound, ErrTooCostly), zip entries (zip.go), lengths in binary
+// headers; app databases are read from a private copy (sqlite.go).
 package interop
 
 import (
