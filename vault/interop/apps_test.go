@@ -1,6 +1,11 @@
 package interop
 
 import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -201,5 +206,30 @@ func TestMoreWrongPasswords(t *testing.T) {
 				t.Errorf("%s cut to %d bytes: %d accounts, no error", f, n, len(r.Accounts))
 			}
 		}
+	}
+}
+
+// A TOTP Authenticator backup saved without a password (the app then uses
+// "TotpAuthenticator") opens without asking: the real backup's plain text,
+// encrypted again as the app does with that password.
+func TestTOTPAuthenticatorDefaultPassword(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(corpus, "totp_authenticator.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, _ := totpAuthBase64(data)
+	key := sha256.Sum256([]byte("Testtest1"))
+	plain, ok := cbcOpen(key[:], make([]byte, 16), ct)
+	if !ok {
+		t.Fatal("the real backup does not open")
+	}
+	pad := 16 - len(plain)%16
+	plain = append(plain, bytes.Repeat([]byte{byte(pad)}, pad)...)
+	key = sha256.Sum256([]byte(totpAuthPassword))
+	block, _ := aes.NewCipher(key[:])
+	cipher.NewCBCEncrypter(block, make([]byte, 16)).CryptBlocks(plain, plain)
+	r, err := Import([]byte(base64.StdEncoding.EncodeToString(plain)), "", nil)
+	if err != nil || len(r.Accounts) != 3 {
+		t.Errorf("%d accounts, %v", len(r.Accounts), err)
 	}
 }

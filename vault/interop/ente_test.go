@@ -83,3 +83,20 @@ func TestEnteWorkBounded(t *testing.T) {
 	refusedQuickly(t, "absurd", with(1<<63, 1<<63), "password",
 		"ente-encrypted: the file asks for Argon2 with 8796093022208 MiB of memory; Ward spends at most 1024 MiB")
 }
+
+// Ente's plain export: a code in Ente's trash is skipped and said; tags, note and
+// pin come from codeDisplay.
+func TestEnteCodeDisplay(t *testing.T) {
+	lines := "otpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP&issuer=A&codeDisplay=%7B%22pinned%22%3Atrue%2C%22trashed%22%3Afalse%2C%22tags%22%3A%5B%22work%22%5D%2C%22note%22%3A%22n%22%7D\n" +
+		"otpauth://totp/B:b?secret=GEZDGNBVGY&issuer=B&codeDisplay=%7B%22pinned%22%3Afalse%2C%22trashed%22%3Atrue%2C%22tags%22%3A%5B%5D%7D\n"
+	r, err := Import([]byte(lines), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Accounts) != 1 || !r.Accounts[0].Favorite || r.Accounts[0].Note != "n" || len(r.Accounts[0].Tags) != 1 || r.Accounts[0].Tags[0] != "work" {
+		t.Errorf("accounts %+v", r.Accounts)
+	}
+	if len(r.Skipped) != 1 || r.Skipped[0] != "B (b): in Ente Auth's trash" {
+		t.Errorf("skipped %q", r.Skipped)
+	}
+}
