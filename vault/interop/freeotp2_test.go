@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -107,4 +108,32 @@ func writeJavaStringMap(m [][2]string) []byte {
 		}
 	}
 	return append(b, tcEndBlockData)
+}
+
+// References repeat an earlier string for five bytes: a small stream that repeats
+// a long string many times is refused, not handed to JSON parsing again and again.
+func TestJavaStringMapReferences(t *testing.T) {
+	long := strings.Repeat("x", 60000)
+	m := [][2]string{{"masterKey", long}}
+	data := writeJavaStringMap(m)
+	// Then 5,000 entries whose key and value refer to that string (handle 3: the
+	// class description, the map, "masterKey", then it).
+	data = data[:len(data)-1]
+	binary.BigEndian.PutUint32(data[bytes.Index(data, []byte{tcBlockData, 8})+6:], 5001)
+	for range 5000 {
+		data = append(data, tcReference, 0, 0x7e, 0, 3, tcReference, 0, 0x7e, 0, 3)
+	}
+	data = append(data, tcEndBlockData)
+	if _, err := readJavaStringMap(data); err == nil {
+		t.Errorf("%d bytes that hand out 600 MB of strings: read", len(data))
+	}
+	// A few references, as Java writes for a repeated string, are read.
+	few := writeJavaStringMap([][2]string{{"a", "b"}})
+	few = few[:len(few)-1]
+	binary.BigEndian.PutUint32(few[bytes.Index(few, []byte{tcBlockData, 8})+6:], 2)
+	few = append(few, tcReference, 0, 0x7e, 0, 3, tcReference, 0, 0x7e, 0, 2, tcEndBlockData)
+	got, err := readJavaStringMap(few)
+	if err != nil || len(got) != 2 || got[1] != [2]string{"b", "a"} {
+		t.Errorf("references to a and b: %q, %v", got, err)
+	}
 }

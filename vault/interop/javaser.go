@@ -48,33 +48,18 @@ func readJavaStringMap(data []byte) ([][2]string, error) {
 	if r.err != nil || n < 0 || n > len(r.b)/6 { // each entry takes at least 6 bytes
 		return nil, errNotJavaMap
 	}
-	// Handles: the class description, the map, then each string in turn.
+	// Handles: the class description, the map, then each string in turn. A
+	// reference repeats an earlier string for five bytes; the strings handed out,
+	// references included, are bounded by twice the stream's length, so that a
+	// small file cannot make its reader parse gigabytes.
 	handles := []string{"", ""}
+	budget := 2*len(data) + 4096
 	str := func() string {
-		switch r.u8() {
-		case tcString:
-			s := r.modifiedUTF8(int(r.u16()))
-			handles = append(handles, s)
-			return s
-		case tcLongString:
-			l := r.u64()
-			if l > uint64(len(r.b)) {
-				r.fail()
-				return ""
-			}
-			s := r.modifiedUTF8(int(l))
-			handles = append(handles, s)
-			return s
-		case tcReference:
-			h := int(r.u32()) - baseWireHandle
-			if h < 2 || h >= len(handles) {
-				r.fail()
-				return ""
-			}
-			return handles[h]
+		s := r.string1(&handles)
+		if budget -= len(s); budget < 0 {
+			r.fail()
 		}
-		r.fail()
-		return ""
+		return s
 	}
 	out := make([][2]string, 0, n)
 	for range n {
@@ -108,6 +93,35 @@ const (
 )
 
 var javaPrimitiveSize = map[byte]int{'B': 1, 'C': 2, 'D': 8, 'F': 4, 'I': 4, 'J': 8, 'S': 2, 'Z': 1}
+
+// string1 reads one string object: a new string (short or long), which gets the
+// next handle, or a reference to an earlier one.
+func (r *javaReader) string1(handles *[]string) string {
+	switch r.u8() {
+	case tcString:
+		s := r.modifiedUTF8(int(r.u16()))
+		*handles = append(*handles, s)
+		return s
+	case tcLongString:
+		l := r.u64()
+		if l > uint64(len(r.b)) {
+			r.fail()
+			return ""
+		}
+		s := r.modifiedUTF8(int(l))
+		*handles = append(*handles, s)
+		return s
+	case tcReference:
+		h := int(r.u32()) - baseWireHandle
+		if h < 2 || h >= len(*handles) {
+			r.fail()
+			return ""
+		}
+		return (*handles)[h]
+	}
+	r.fail()
+	return ""
+}
 
 // javaReader reads big-endian values; past the end it records an error and
 // returns zeros, so that a cut stream is one error at the end.
