@@ -38,8 +38,11 @@ TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oatht
   # the server's second database, a throwaway cluster started by the tests
   postgresql
   # a real reverse proxy in front of the server (two instances, round robin;
-  # forward-auth), and systemd-analyze for the service unit in deploy/
-  nginx systemd)
+  # forward-auth), Caddy for forward_auth, and systemd-analyze for the service unit
+  # in deploy/
+  nginx caddy systemd
+  # a real sync engine between two homes: two Syncthing instances on loopback
+  syncthing)
 
 # The benchmarks: zbarimg, the peer the QR decoder is measured against.
 BENCH_PACKAGES=(zbar-tools curl sqlite3 postgresql)
