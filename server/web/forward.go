@@ -34,7 +34,8 @@ import (
 //
 // On 200 the proxy passes to the app Remote-User (the user's name), Remote-Name
 // (the same: Ward keeps no display name), Remote-Email and Remote-Groups (comma-
-// separated), and nothing else of the session. A bypass rule's 200 carries none.
+// separated), and nothing else of the session. A bypass rule's 200 carries them
+// empty: every proxy then replaces what the client sent under those names.
 //
 // The checks change nothing, so they pass the cross-origin protection (the
 // browser's Sec-Fetch-Site of a request to another app is no sign of a forged
@@ -59,7 +60,10 @@ const (
 	hdrGroups = "Remote-Groups"
 )
 
-var textType = []string{"text/plain; charset=utf-8"}
+var (
+	textType = []string{"text/plain; charset=utf-8"}
+	none     = []string{""}
+)
 
 // authorize answers a proxy's question about the request it holds.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, nginx bool) {
@@ -108,15 +112,17 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, nginx bool) {
 		} else {
 			s.cfg.Metrics.ForwardAuth("allowed")
 		}
+		// All four, empty when there is no user (bypass) or no value: a proxy that
+		// copies a header its answer lacks may pass on what the client sent, or
+		// worse (Caddy 2.6 passes its placeholder's name, "{http.reverse_proxy.
+		// header.Remote-User}", seen in TestCaddy).
 		if d.User.ID != 0 && d.Policy != access.Bypass {
 			hdr[hdrUser] = []string{d.User.Name}
 			hdr[hdrName] = []string{d.User.Name}
-			if d.User.Email != "" {
-				hdr[hdrEmail] = []string{d.User.Email}
-			}
-			if len(d.Groups) > 0 {
-				hdr[hdrGroups] = []string{strings.Join(d.Groups, ",")}
-			}
+			hdr[hdrEmail] = []string{d.User.Email}
+			hdr[hdrGroups] = []string{strings.Join(d.Groups, ",")}
+		} else {
+			hdr[hdrUser], hdr[hdrName], hdr[hdrEmail], hdr[hdrGroups] = none, none, none, none
 		}
 		w.WriteHeader(http.StatusOK)
 	case service.SignIn:
