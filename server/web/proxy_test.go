@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/wardauth/ward/server/service"
 	"github.com/wardauth/ward/server/store"
 	"github.com/wardauth/ward/server/store/storetest"
@@ -382,5 +384,117 @@ func proxyScenario(t *testing.T, eng storetest.Engine, p proxy) {
 	r, _ = get(t, bob, "GET", signIn, "")
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/enroll?rd="+url.QueryEscape(page) {
 		t.Fatalf("the sign-in page past the deadline: %d to %q", r.StatusCode, r.Header.Get("Location"))
+	}
+}
+
+// traefikDynamic is the part of Traefik's dynamic configuration deploy/traefik.yml
+// uses, with Traefik's own names: decoded strictly, a misspelt or unknown key
+// fails the test (Traefik is not in Debian; no test runs the file itself).
+type traefikDynamic struct {
+	HTTP struct {
+		Middlewares map[string]struct {
+			ForwardAuth *struct {
+				Address             string   `yaml:"address"`
+				TrustForwardHeader  bool     `yaml:"trustForwardHeader"`
+				AuthResponseHeaders []string `yaml:"authResponseHeaders"`
+			} `yaml:"forwardAuth"`
+		} `yaml:"middlewares"`
+		Routers map[string]struct {
+			Rule        string    `yaml:"rule"`
+			EntryPoints []string  `yaml:"entryPoints"`
+			Middlewares []string  `yaml:"middlewares"`
+			Service     string    `yaml:"service"`
+			TLS         *struct{} `yaml:"tls"`
+		} `yaml:"routers"`
+		Services map[string]struct {
+			LoadBalancer struct {
+				Servers []struct {
+					URL string `yaml:"url"`
+				} `yaml:"servers"`
+			} `yaml:"loadBalancer"`
+		} `yaml:"services"`
+	} `yaml:"http"`
+}
+
+// TestTraefikExample checks deploy/traefik.yml against Ward and the other two
+// examples: its keys are Traefik's, its forwardAuth asks the endpoint that
+// answers Traefik's headers (asked here as Traefik asks: GET with
+// X-Forwarded-Method, -Proto, -Host and -Uri), it copies exactly the headers
+// Ward answers with, it believes no client's X-Forwarded-*, the app's router
+// goes through it and Ward's own does not, and Ward's command line and address
+// are those of deploy/nginx.conf and deploy/Caddyfile.
+func TestTraefikExample(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "deploy", "traefik.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf traefikDynamic
+	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&conf); err != nil {
+		t.Fatalf("deploy/traefik.yml: %v", err)
+	}
+	mw, ok := conf.HTTP.Middlewares["ward"]
+	if !ok || mw.ForwardAuth == nil {
+		t.Fatalf("deploy/traefik.yml has no forwardAuth middleware named ward: %+v", conf.HTTP.Middlewares)
+	}
+	fa := mw.ForwardAuth
+	if fa.TrustForwardHeader {
+		t.Error("trustForwardHeader: true would let a client name another request than its own")
+	}
+	if want := []string{hdrUser, hdrName, hdrEmail, hdrGroups}; strings.Join(fa.AuthResponseHeaders, ",") != strings.Join(want, ",") {
+		t.Errorf("authResponseHeaders %v, Ward answers with %v", fa.AuthResponseHeaders, want)
+	}
+	u, err := url.Parse(fa.Address)
+	if err != nil || u.Host != "127.0.0.1:8080" {
+		t.Fatalf("forwardAuth's address %q is not Ward's (127.0.0.1:8080, as in the other examples)", fa.Address)
+	}
+	for _, r := range []struct {
+		name, rule, service string
+		through             bool
+	}{{"ward", "Host(`auth.example.com`)", "ward", false}, {"wiki", "Host(`wiki.example.com`)", "wiki", true}} {
+		got := conf.HTTP.Routers[r.name]
+		if got.Rule != r.rule || got.Service != r.service || got.TLS == nil || len(got.EntryPoints) == 0 {
+			t.Errorf("router %s: %+v", r.name, got)
+		}
+		if through := strings.Join(got.Middlewares, ",") == "ward"; through != r.through {
+			t.Errorf("router %s: middlewares %v (through Ward: want %v)", r.name, got.Middlewares, r.through)
+		}
+	}
+	if s := conf.HTTP.Services["ward"].LoadBalancer.Servers; len(s) != 1 || s[0].URL != "http://127.0.0.1:8080" {
+		t.Errorf("service ward: %+v", s)
+	}
+	// Ward's command line, the same in the three examples.
+	serveLine := regexp.MustCompile(`ward-server serve [^\n]*\n#\s+[^\n]*`)
+	want := serveLine.FindString(string(raw))
+	for _, name := range []string{"nginx.conf", "Caddyfile"} {
+		b, _ := os.ReadFile(filepath.Join("..", "..", "deploy", name))
+		if got := serveLine.FindString(string(b)); want == "" || got != want {
+			t.Errorf("Ward's command line in deploy/traefik.yml:\n%s\nin deploy/%s:\n%s", want, name, got)
+		}
+	}
+
+	// The address answers Traefik's question, on Ward as that command line runs it.
+	e := forwardEnv(t, storetest.Engines[0])
+	req, _ := http.NewRequest("GET", strings.Replace(fa.Address, "127.0.0.1:8080", e.ts.Listener.Addr().String(), 1), nil)
+	req.Header.Set("X-Forwarded-Method", "GET")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("X-Forwarded-Host", "wiki.example.test")
+	req.Header.Set("X-Forwarded-Uri", "/wiki/Main_Page")
+	r, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if loc := r.Header.Get("Location"); r.StatusCode != http.StatusFound || !strings.Contains(loc, "/login?rd="+url.QueryEscape("https://wiki.example.test/wiki/Main_Page")) {
+		t.Fatalf("Traefik's question at %s: %d to %q, want the sign-in page", u.Path, r.StatusCode, loc)
+	}
+	req.Header.Set("X-Forwarded-Uri", "/public/logo.png")
+	if r, err = http.DefaultTransport.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != 200 || len(r.Header.Values(hdrUser)) != 1 || r.Header.Get(hdrUser) != "" {
+		t.Fatalf("a bypass path by Traefik's question: %d %v", r.StatusCode, r.Header)
 	}
 }
