@@ -35,7 +35,7 @@ func main() {
 
 // runWindow creates the Fyne application (only main does) and shows the window.
 func runWindow(cfg app.Config) error {
-	a := fyneapp.NewWithID("io.github.wardauth.ward")
+	a := fyneapp.NewWithID(app.ID)
 	fyne.SetCurrentApp(quietapp.Wrap(a)) // no animations; a tray only where there is a host
 	a.SetIcon(app.AppIcon)
 	w := a.NewWindow("Ward")

@@ -138,6 +138,9 @@ var (
 	// ErrOtherKey: the copy is of this vault, from before its key changed (the
 	// recovery passphrase was changed since): it opens with the passphrase of its time.
 	ErrOtherKey = errors.New("a copy from before the recovery passphrase was changed: it opens with the passphrase of its time")
+	// ErrOldFormat: the copy is in the old format, which nothing proves was written
+	// by the key: it opens with the recovery passphrase (ReadVaultFile).
+	ErrOldFormat = errors.New("a copy in the old format: `ward import` opens it with the recovery passphrase")
 )
 
 // OpenCopy opens the bytes of a copy of this vault's file (an automatic backup)
@@ -158,7 +161,7 @@ func (v *Vault) OpenCopy(data []byte) (Copy, error) {
 	case h.Version < 2:
 		// Nothing in an old-format file proves who wrote it; the passphrase path
 		// (ReadVaultFile, ward import) still opens it.
-		return Copy{}, errors.New("a copy in the old format: `ward import` opens it with the recovery passphrase")
+		return Copy{}, ErrOldFormat
 	}
 	doc, err := openFile(h, payload, v.identity, true)
 	if err != nil {

@@ -49,6 +49,11 @@ Usage:
                                         --off stops; --passphrase takes a passphrase changed
                                         on another machine
   ward init --from-sync DIR             a new machine: the vault kept in sync through DIR
+  ward backup verify [DIR] [--passphrase-file FILE]  the restore drill: every backup copy
+                                        and export in DIR (default: the window's backup
+                                        folder) opened and compared with the vault, one
+                                        line each; exports with their passphrase (the
+                                        file, WARD_IMPORT_PASSPHRASE or asked)
   ward rm QUERY|ID                      remove one account
   ward serve [--addr A] [--data DIR] ...  the enrollment server (see the README)
   ward admin add-user|users|reset-2fa|add-token ...  manage its users and tokens
@@ -161,6 +166,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.cmdExport(rest)
 	case "sync":
 		return c.cmdSync(rest)
+	case "backup":
+		return c.cmdBackup(rest)
 	case "serve", "admin":
 		return c.cmdServer(append([]string{cmd}, rest...))
 	case "help":
