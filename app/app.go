@@ -176,6 +176,7 @@ func (u *UI) showCodes(v *vault.Vault) {
 	u.codes = newCodesView(u)
 	u.show(u.codes.content)
 	u.checkClock()
+	u.codes.weeklyDrill()
 	if u.win != nil {
 		u.win.SetOnDropped(u.codes.dropped)
 		u.win.Canvas().SetOnTypedRune(u.codes.typedRune)

@@ -245,7 +245,7 @@ func (c *codesView) backupSettings() fyne.CanvasObject {
 	return container.NewVBox(widget.NewSeparator(),
 		widget.NewLabelWithStyle("Backups", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		note, widget.NewForm(widget.NewFormItem("Folder", folder), widget.NewFormItem("Keep the last", keep)),
-		container.NewGridWithColumns(2, choose, off), export, imp, sheet)
+		container.NewGridWithColumns(2, choose, off), c.drill.Status, c.drill.Verify, export, imp, sheet)
 }
 
 // setBackupDir turns automatic backups on (a folder) or off (""), and makes a first

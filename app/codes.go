@@ -54,6 +54,8 @@ type codesView struct {
 	FixClock    *widget.Button
 	clockBanner *fyne.Container
 
+	drill *drillView // the restore drill (verify.go)
+
 	sheetPages []*image.RGBA // the QR sheet on show, for tests
 
 	manual *manualForm           // the open "enter the key" form, for tests
@@ -118,7 +120,8 @@ func newCodesView(u *UI) *codesView {
 	c.clockBanner = container.NewBorder(nil, nil, nil, container.NewCenter(c.FixClock), c.ClockNote)
 	c.clockBanner.Hide()
 	c.reminder = c.newReminder()
-	c.content = container.NewBorder(container.NewVBox(container.NewPadded(top), c.clockBanner, c.reminder), container.NewPadded(c.Status), nil, nil,
+	drill := c.newDrill()
+	c.content = container.NewBorder(container.NewVBox(container.NewPadded(top), c.clockBanner, drill.Banner, c.reminder), container.NewPadded(c.Status), nil, nil,
 		container.NewStack(c.List, container.NewCenter(c.Empty)))
 	c.reload()
 	return c

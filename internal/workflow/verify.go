@@ -61,9 +61,9 @@ func (c CopyCheck) Line() string {
 	switch c.Verdict {
 	case Restorable:
 		if c.Same() {
-			return head + fmt.Sprintf("restorable, the same %d accounts as the vault", c.Accounts)
+			return head + "restorable, the same " + plural(c.Accounts, "account") + " as the vault"
 		}
-		s := head + fmt.Sprintf("restorable, %d accounts", c.Accounts)
+		s := head + "restorable, " + plural(c.Accounts, "account")
 		for _, part := range []struct {
 			what  string
 			names []string
@@ -75,6 +75,13 @@ func (c CopyCheck) Line() string {
 		return s
 	}
 	return head + string(c.Verdict) + ": " + c.Reason
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // Drill is the restore drill's report on a folder.
