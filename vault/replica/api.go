@@ -63,7 +63,7 @@ func Enable(v *vault.Vault, folder string, o Options) (*Replica, error) {
 			}
 		} else {
 			s = newState()
-			l = &local{machine: newMachineID(), label: o.label(), folder: folder, fresh: true,
+			l = &local{machine: o.machine(), label: o.label(), folder: folder, fresh: true,
 				files: map[string]mark{}, peers: map[string]*peer{}, pending: newState()}
 		}
 		if o.Label != "" {
@@ -137,7 +137,7 @@ func Join(path, folder, passphrase string, o Options) (*vault.Vault, *Replica, e
 		return nil, nil, err
 	}
 	err = v.Update(func(d *vault.Doc) error {
-		d.Sync = encode(newState(), &local{machine: newMachineID(), label: o.label(), folder: folder,
+		d.Sync = encode(newState(), &local{machine: o.machine(), label: o.label(), folder: folder,
 			files: map[string]mark{}, peers: map[string]*peer{}, pending: newState()})
 		return nil
 	})

@@ -46,6 +46,16 @@ const maxLogFile = 256 << 20
 type Options struct {
 	Now   func() time.Time // the clock; default time.Now
 	Label string           // this machine's name for the others; default the host name
+	// Machine is the ID a machine takes when sync is turned on or joined;
+	// default random. Tests give their own, to replay a run exactly.
+	Machine string
+}
+
+func (o Options) machine() string {
+	if o.Machine != "" {
+		return o.Machine
+	}
+	return newMachineID()
 }
 
 func (o Options) now() func() time.Time {
