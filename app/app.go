@@ -54,6 +54,10 @@ type Config struct {
 	// on the UI thread, with whether the desktop prefers dark, once known and at
 	// every change. nil: the desktop is taken as light.
 	ColorScheme func(changed func(dark bool))
+
+	// MachineName is this computer's name for the others in a sync folder
+	// (WARD_MACHINE_NAME); "" is the host name.
+	MachineName string
 }
 
 // UI is the window's content. Its widgets are fields so tests can reach them.
@@ -68,6 +72,7 @@ type UI struct {
 	lastActive time.Time     // for the auto-lock
 	offset     time.Duration // the clock's measured error: add it to get the true time
 	systemDark bool          // the desktop prefers a dark look (Config.ColorScheme)
+	sync       syncState     // the sync through a folder (sync.go)
 
 	// The unlock and first-run screens.
 	Passphrase, Repeat *widget.Entry
@@ -75,6 +80,8 @@ type UI struct {
 	Unlock, CreateBtn  *widget.Button
 	Message            *widget.Label
 	Strength           *widget.Label
+	JoinFolder         *widget.Label // the first screen's join (sync.go)
+	JoinBtn            *widget.Button
 }
 
 // New builds the window's content: the codes if the keyring opens the vault, the
@@ -130,6 +137,7 @@ func (u *UI) Tick(now time.Time) {
 		return
 	}
 	u.codes.tick(now.Add(u.correction()))
+	u.pollSync(now)
 }
 
 // codeTime is the time codes are made for: the clock, corrected if the user asked.
@@ -147,6 +155,9 @@ func (u *UI) touch() { u.lastActive = u.cfg.Now() }
 
 // Start ticks once a second until the window closes.
 func (u *UI) Start() {
+	lc := fyne.CurrentApp().Lifecycle()
+	lc.SetOnEnteredForeground(func() { u.sync.hidden = false })
+	lc.SetOnExitedForeground(func() { u.sync.hidden = true })
 	go func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
@@ -166,6 +177,7 @@ func (u *UI) Lock() {
 		u.codes.clearClipboard()
 	}
 	u.vault, u.codes = nil, nil
+	u.sync = syncState{hidden: u.sync.hidden}
 	setTray(nil)
 	u.showUnlock("Enter the recovery passphrase to open it.")
 }
@@ -173,10 +185,15 @@ func (u *UI) Lock() {
 func (u *UI) showCodes(v *vault.Vault) {
 	u.vault = v
 	u.touch()
+	syncErr := u.attachSync(v)
 	u.codes = newCodesView(u)
 	u.show(u.codes.content)
 	u.checkClock()
 	u.codes.weeklyDrill()
+	if syncErr != nil {
+		u.codes.say("Sync: " + syncErr.Error())
+	}
+	u.syncNotices(true)
 	if u.win != nil {
 		u.win.SetOnDropped(u.codes.dropped)
 		u.win.Canvas().SetOnTypedRune(u.codes.typedRune)

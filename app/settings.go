@@ -261,7 +261,8 @@ func (c *codesView) showSettings() {
 		widget.NewFormItem("Theme", f.Theme),
 	)
 	d := dialog.NewCustom("Settings", "Close", container.NewVScroll(container.NewVBox(form, f.Clock, f.Correct, lockNote,
-		f.Keyring, passwd, f.Message, c.backupSettings())), c.u.win)
+		f.Keyring, passwd, f.Message, c.backupSettings(), c.syncSettings())), c.u.win)
+	d.SetOnClosed(func() { c.u.sync.form = nil })
 	d.Resize(fyne.NewSize(420, 540))
 	d.Show()
 }

@@ -102,8 +102,9 @@ func (u *UI) showWelcome() {
 			u.codes.showImport()
 		}
 	})
+	join := widget.NewButtonWithIcon("I have a sync folder", theme.FolderOpenIcon(), u.showJoin)
 	u.show(centered(logo(), title, why, u.Passphrase, u.Strength, u.Repeat, u.Remember, u.CreateBtn, u.Message,
-		widget.NewSeparator(), restore))
+		widget.NewSeparator(), restore, join))
 	u.focus(u.Passphrase)
 }
 

@@ -35,10 +35,11 @@ func (c *cli) cmdWindow() error {
 		ColorScheme: func(changed func(dark bool)) {
 			colorscheme.Watch(func(dark bool) { fyne.Do(func() { changed(dark) }) })
 		},
-		Path:    path,
-		Capture: c.Capture,
-		Keyring: windowKeyring,
-		Create:  func(p string) (*vault.Vault, error) { return vault.Create(path, p) }, // the window remembers it in Keyring
+		Path:        path,
+		Capture:     c.Capture,
+		MachineName: c.Getenv("WARD_MACHINE_NAME"),
+		Keyring:     windowKeyring,
+		Create:      func(p string) (*vault.Vault, error) { return vault.Create(path, p) }, // the window remembers it in Keyring
 		Open: func() (*vault.Vault, error) {
 			v, err := vault.Open(path, kr)
 			if errors.Is(err, vault.ErrLocked) && c.Getenv("WARD_PASSPHRASE") != "" {
