@@ -106,6 +106,16 @@
 //     newer key of this vault (the passphrase changed on another machine): Status
 //     says so, and Rekey with the new passphrase joins them.
 //
+// # Noticing changes
+//
+// A command merges when it opens the vault. The window merges at start, before
+// every save, and when Watch (watch.go) tells it the folder changed: fsnotify's
+// events on ward-sync, the user's folder and its parent (this machine's own log,
+// temporary and hidden files left out, a burst told once), and the listing
+// compared every few seconds for file systems that send no events and for a
+// folder that is not there. Watch only tells; the caller merges with Sync where it
+// makes its other calls to the vault.
+//
 // # Growth
 //
 // A machine's log grows by a frame per save. Past max(1 MiB, twice its last
