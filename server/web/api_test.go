@@ -627,8 +627,14 @@ func TestSweep(t *testing.T) {
 		}
 
 		// 13 hours: both sessions have ended; alice's device is still remembered.
+		// Where the store keeps the per-address counts (PostgreSQL, shared by
+		// several servers), the sign-ins' address row is past its window too.
 		e.clk.add(13 * time.Hour)
-		if n, err := e.srv.Sweep(ctx); err != nil || n != (store.Swept{Sessions: 2}) {
+		want := store.Swept{Sessions: 2}
+		if _, shared := e.store.(store.AddrLimits); shared {
+			want.Addrs = 1
+		}
+		if n, err := e.srv.Sweep(ctx); err != nil || n != want {
 			t.Fatalf("after 13 hours: %+v, %v", n, err)
 		}
 		if st, _ := e.call(c, "/api/v1/me", nil); st != 401 {
