@@ -14,12 +14,19 @@ import (
 // watch runs m's watcher until the test ends and returns the channel it tells.
 func watch(t *testing.T, m *machine) <-chan struct{} {
 	t.Helper()
-	told := make(chan struct{}, 64)
+	told := make(chan struct{}, 1)
 	ready := make(chan struct{})
 	watching = func() { close(ready) }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- m.r.Watch(ctx, func() { told <- struct{}{} }) }()
+	go func() {
+		done <- m.r.Watch(ctx, func() {
+			select {
+			case told <- struct{}{}:
+			default: // told already, not read yet
+			}
+		})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != context.Canceled {
