@@ -47,6 +47,9 @@ var (
 //
 //	go r.Watch(ctx, func() { fyne.Do(u.mergeSync) }) // mergeSync calls r.Sync()
 //
+// What changed before Watch started is not told: a caller that synced before
+// starting it (as Attach does) has seen it, or syncs once more after.
+//
 // Bursts of events are told once (after watchQuiet without another, at most
 // watchMaxDelay after the first). This machine's own log is left out, so a save
 // does not wake its own window; conflict copies of it are not (another machine
@@ -104,7 +107,10 @@ func (r *Replica) Watch(ctx context.Context, fn func()) error {
 				first = now
 			}
 			timer = time.After(min(watchQuiet, max(0, watchMaxDelay-now.Sub(first))))
-		case <-w.Errors:
+		case _, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
 			// An overflow of the kernel's queue: the listing says what changed.
 			fw.arm()
 			tell()
