@@ -26,9 +26,9 @@ type browser struct {
 	shots string          // where screenshots go ("" for none)
 }
 
-// newBrowser starts Chromium for t, with a deadline for all it does; without
-// Chromium the test is skipped (it fails under WARD_TEST_ALL).
-func newBrowser(t *testing.T, timeout time.Duration) *browser {
+// newBrowser starts Chromium for t, with a deadline for all it does, and the
+// flags extra; without Chromium the test is skipped (it fails under WARD_TEST_ALL).
+func newBrowser(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -56,6 +56,7 @@ func newBrowser(t *testing.T, timeout time.Duration) *browser {
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(profile), chromedp.WindowSize(500, 900))
+	opts = append(opts, extra...)
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	// The protocol library predates this Chromium: it logs events it cannot decode

@@ -8,6 +8,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net"
 	"net/http"
@@ -26,6 +27,7 @@ type Server struct {
 	cfg     service.Config
 	xffOnce sync.Once // the log says once that X-Forwarded-For came from an untrusted peer
 	fwd     forwardState
+	csp     []string // Content-Security-Policy, with the apps under the cookie domain as form-action
 }
 
 // New returns the HTTP front of svc.
@@ -34,6 +36,14 @@ func New(svc *service.Server) *Server {
 	s.cfg.CookieDomain = cookieDomainOf(s.cfg.CookieDomain)
 	if u, err := url.Parse(s.cfg.BaseURL); err == nil {
 		s.fwd.baseHost = strings.ToLower(u.Hostname())
+	}
+	s.csp = secureHeaders["Content-Security-Policy"]
+	if d := s.cfg.CookieDomain; d != "" {
+		// A form's CSP governs where its submission may be redirected: the sign-in
+		// steps return the browser to an app under the cookie domain (returnTo),
+		// which Chromium otherwise blocks after the code is accepted.
+		apps := fmt.Sprintf("form-action 'self' http://%[1]s:* https://%[1]s:* http://*.%[1]s:* https://*.%[1]s:*", d)
+		s.csp = []string{strings.Replace(s.csp[0], "form-action 'self'", apps, 1)}
 	}
 	return s
 }
@@ -96,6 +106,7 @@ func (s *Server) guard(h http.Handler) http.Handler {
 		for k, v := range secureHeaders {
 			hdr[k] = v
 		}
+		hdr["Content-Security-Policy"] = s.csp
 		if s.secure(r) {
 			hdr["Strict-Transport-Security"] = hsts
 		}
