@@ -23,8 +23,8 @@ import (
 // The property of sync through a folder: three machines, each with its own vault
 // file, keyring and clock, and each with its own view of the shared folder that a
 // simulated sync engine fills in random order (whole files, files cut short as
-// if still arriving, old versions of files replayed, deletions carried late or
-// never, a machine cut off for a while). 1,000 random operations: add (sometimes
+// if still arriving, old versions of files replayed, conflict copies, deletions
+// carried late or never, a machine cut off for a while). 1,000 random operations: add (sometimes
 // the same key on two machines), edit, tag, reorder, delete, HOTP codes, the clock
 // moved by hours, syncs and the engine's moves. Throughout: no HOTP counter goes
 // backwards on any machine, and an account that left a machine's list never comes
@@ -105,6 +105,7 @@ type world struct {
 	deleted  map[string]bool // files their owner removed
 	owner    map[string]*host
 	ids      int
+	copies   int             // conflict copies made
 	keys     []vault.Account // the pool of keys to add: some are added on two hosts
 	removed  map[string]bool // every ID deleted by a host
 }
@@ -365,8 +366,9 @@ func (w *world) scan(h *host) map[string][]byte {
 }
 
 // carry is one pass of the engine from one view to another: each file newer in
-// from goes over whole, cut short, or as an older version; deletions go over
-// sometimes. all carries everything, whole.
+// from goes over whole, cut short, or as an older version, or a version of it is
+// kept beside it as a conflict copy; deletions go over sometimes. all carries
+// everything, whole.
 func (w *world) carry(from, to *host, all bool) {
 	if from == to || from.away || to.away {
 		return
@@ -379,7 +381,21 @@ func (w *world) carry(from, to *host, all bool) {
 	have := w.scan(to)
 	for _, name := range sortedNames(src) {
 		b := src[name]
-		if w.deleted[name] || w.owner[name] == to || bytes.Equal(have[name], b) {
+		if w.deleted[name] || bytes.Equal(have[name], b) {
+			continue
+		}
+		if !all && !strings.Contains(name, ".sync-conflict-") && w.rnd.IntN(20) == 0 {
+			// Two versions met: one is kept beside the log under a conflict
+			// copy's name, the owner's own view included.
+			vs := w.versions[name]
+			w.copies++
+			cp := fmt.Sprintf("%s.sync-conflict-20270501-080000-C%06d.log", strings.TrimSuffix(name, ".log"), w.copies)
+			if err := os.WriteFile(filepath.Join(dst, cp), vs[w.rnd.IntN(len(vs))], 0o600); err != nil {
+				w.t.Fatal(err)
+			}
+			continue
+		}
+		if w.owner[name] == to {
 			continue
 		}
 		if !all {
@@ -475,5 +491,10 @@ func (w *world) check() {
 	if strings.Count(lists[0], `"id"`) < 5 {
 		w.t.Fatalf("only %d accounts at the end: the run tested little", strings.Count(lists[0], `"id"`))
 	}
-	w.t.Logf("%d accounts on each machine at the end", strings.Count(lists[0], `"id"`))
+	for _, h := range w.hosts {
+		if st := h.r.Status(); len(st.Files) != 0 || st.Problem != "" {
+			w.t.Errorf("%s: what the engine did was refused: %q %q", h.name, st.Problem, st.Files)
+		}
+	}
+	w.t.Logf("%d accounts on each machine at the end; %d conflict copies made on the way", strings.Count(lists[0], `"id"`), w.copies)
 }
