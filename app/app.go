@@ -80,7 +80,7 @@ type UI struct {
 	Unlock, CreateBtn  *widget.Button
 	Message            *widget.Label
 	Strength           *widget.Label
-	JoinFolder         *widget.Label // the first screen's join (sync.go)
+	JoinFolder         *widget.Entry // the first screen's join (sync.go)
 	JoinBtn            *widget.Button
 }
 

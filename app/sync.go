@@ -41,6 +41,7 @@ type syncState struct {
 	polled    time.Time        // the last look at the listing
 	merged    time.Time        // the last merge
 	hidden    bool             // the window is not in the foreground: no polling
+	problem   string           // the folder's problem last said
 	form      *syncForm        // Settings' part, while it is open
 	conflicts []string         // the lost values last shown, for tests
 }
@@ -116,6 +117,11 @@ func (u *UI) mergeSync() {
 	s.stamp, s.merged = folderStamp(s.folder), u.cfg.Now()
 	if err != nil {
 		u.codes.say("Sync: " + err.Error())
+	} else if p := s.replica.Status().Problem; p != s.problem {
+		s.problem = p // said once, when it starts; Settings keeps saying it
+		if p != "" {
+			u.codes.say(p)
+		}
 	}
 	if changed {
 		u.codes.reload()
@@ -308,8 +314,8 @@ func (u *UI) askNewKey() {
 // through a folder, taken with the recovery passphrase (replica.Join, as `ward
 // init --from-sync`).
 func (u *UI) showJoin() {
-	u.JoinFolder = widget.NewLabel("No folder chosen")
-	u.JoinFolder.Truncation = fyne.TextTruncateEllipsis
+	u.JoinFolder = widget.NewEntry()
+	u.JoinFolder.SetPlaceHolder("The sync folder")
 	u.Passphrase = widget.NewPasswordEntry()
 	u.Passphrase.SetPlaceHolder("Recovery passphrase")
 	u.Message = wrapped("")
@@ -334,11 +340,12 @@ func (u *UI) showJoin() {
 		"and type the vault's recovery passphrase.")
 	u.show(centered(logo(), title, why, container.NewBorder(nil, nil, nil, choose, u.JoinFolder), u.Passphrase,
 		u.Remember, u.JoinBtn, u.Message, widget.NewSeparator(), back))
+	u.focus(u.JoinFolder)
 }
 
 func (u *UI) tryJoin() {
-	folder := u.JoinFolder.Text
-	if folder == "" || folder == "No folder chosen" {
+	folder := strings.TrimSpace(u.JoinFolder.Text)
+	if folder == "" {
 		u.Message.SetText("First choose the sync folder.")
 		return
 	}

@@ -108,7 +108,7 @@ func TestSyncInWindow(t *testing.T) {
 	}
 	rename(u.vault, "alice-laptop")
 	u.mergeSync()
-	if !strings.Contains(f.Status.Text, "is not there") {
+	if !strings.Contains(f.Status.Text, "is not there") || !strings.Contains(u.codes.Status.Text, "is not there") {
 		t.Errorf("the folder gone is not said: %q", f.Status.Text)
 	}
 	deskNow = e.now.Add(time.Minute)
