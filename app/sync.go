@@ -44,6 +44,9 @@ type syncState struct {
 	problem   string           // the folder's problem last said
 	form      *syncForm        // Settings' part, while it is open
 	conflicts []string         // the lost values last shown, for tests
+	// The open "new passphrase" question, for tests.
+	newKey       *widget.Entry
+	newKeyDialog *dialog.FormDialog
 }
 
 // syncForm is the sync part of Settings; fields exported to tests.
@@ -291,7 +294,8 @@ func (u *UI) askNewKey() {
 		return
 	}
 	e := widget.NewPasswordEntry()
-	dialog.ShowForm("The recovery passphrase changed on another computer", "Use it", "Cancel",
+	u.sync.newKey = e
+	u.sync.newKeyDialog = dialog.NewForm("The recovery passphrase changed on another computer", "Use it", "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("New passphrase", e)}, func(ok bool) {
 			if !ok {
 				return
@@ -308,6 +312,7 @@ func (u *UI) askNewKey() {
 			u.showSyncStatus()
 			u.codes.say("This computer has the vault's new key and is in sync again.")
 		}, u.win)
+	u.sync.newKeyDialog.Show()
 }
 
 // showJoin is the first screen's "I have a sync folder": the vault kept in sync

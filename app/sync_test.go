@@ -223,3 +223,56 @@ func findButton(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
 	}
 	return b
 }
+
+// The recovery passphrase changed on another machine: the window says so, Settings
+// offers the new one, and with it the other machine's changes come in again.
+func TestSyncNewPassphrase(t *testing.T) {
+	e := newEnv(t, linkGH)
+	e.now = time.Now()
+	e.open(e.kr)
+	e.ui.set.autoLock = 0
+	u := e.ui
+	folder := filepath.Join(t.TempDir(), "Sync")
+	u.codes.syncSettings()
+	u.enableSync(folder)
+	desk, _, err := replica.Join(filepath.Join(t.TempDir(), "desk.ward"), folder, pass, replica.Options{Label: "desk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := desk.ChangePassphrase("the desk's new passphrase", nil); err != nil {
+		t.Fatal(err)
+	}
+	err = desk.Update(func(d *vault.Doc) error {
+		a, _ := vault.ParseURI(linkSPDX)
+		_, _, err := d.Add(a, time.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.now = e.now.Add(syncPoll)
+	u.Tick(e.now)
+	f := u.sync.form
+	if !f.NewKey.Visible() || !strings.Contains(f.Status.Text, "changed on another computer") ||
+		slices.Contains(issuers(u.codes.all), "SPDX/James") {
+		t.Fatalf("the new passphrase not asked for: %v %q", f.NewKey.Visible(), f.Status.Text)
+	}
+	test.Tap(f.NewKey)
+	test.Type(u.sync.newKey, "not it at all")
+	u.sync.newKeyDialog.Submit()
+	if !strings.HasPrefix(u.codes.Status.Text, "Still not in sync: ") {
+		t.Fatalf("a wrong new passphrase: %q", u.codes.Status.Text)
+	}
+	test.Tap(f.NewKey)
+	test.Type(u.sync.newKey, "the desk's new passphrase")
+	u.sync.newKeyDialog.Submit()
+	if !slices.Contains(issuers(u.codes.all), "SPDX/James") || f.NewKey.Visible() {
+		t.Fatalf("after the new passphrase: %v, %q", issuers(u.codes.all), u.codes.Status.Text)
+	}
+	if _, err := vault.OpenWithPassphrase(u.vault.Path(), "the desk's new passphrase"); err != nil {
+		t.Fatalf("the laptop's vault does not open with the new passphrase: %v", err)
+	}
+	if _, err := vault.Open(u.vault.Path(), e.kr); err != nil {
+		t.Fatalf("the keyring was not given the new key: %v", err)
+	}
+}

@@ -72,6 +72,10 @@ type drillView struct {
 	Verify *widget.Button  // in Settings
 	Lines  []string        // the last drill's lines, as the dialog shows them
 	dialog dialog.Dialog   // the open result, for tests
+	// ExportPass and CheckExports: in the result, when exports were not checked
+	// for want of their passphrase.
+	ExportPass   *widget.Entry
+	CheckExports *widget.Button
 }
 
 func (c *codesView) newDrill() *drillView {
@@ -205,6 +209,8 @@ func (c *codesView) showDrillLines(d workflow.Drill) {
 			dlg.Hide()
 			c.runDrill(true, pass.Text)
 		})
+		pass.OnSubmitted = func(string) { check.OnTapped() }
+		c.drill.ExportPass, c.drill.CheckExports = pass, check
 		box.Add(container.NewBorder(nil, nil, nil, check, pass))
 	}
 	dlg = dialog.NewCustom("Backups in "+filepath.Base(d.Folder), "Close", container.NewVScroll(box), c.u.win)

@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/wardauth/ward/internal/workflow"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -57,6 +59,25 @@ func TestBackupDrill(t *testing.T) {
 		t.Errorf("no banner for the failing copy: %v %q", c.drill.Banner.Visible(), c.drill.Note.Text)
 	}
 	c.drill.dialog.Hide()
+
+	// An export: not checked until its passphrase is given in the result.
+	if _, err := workflow.Export(e.ui.vault.Accounts(), filepath.Join(dir, "export.age"),
+		workflow.ExportOptions{Passphrase: "export passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(c.drill.Verify)
+	if c.drill.CheckExports == nil || !strings.Contains(strings.Join(c.drill.Lines, "\n"), "export.age (export, ") {
+		t.Fatalf("no passphrase asked for the export: %q", c.drill.Lines)
+	}
+	test.Type(c.drill.ExportPass, "export passphrase")
+	test.Tap(c.drill.CheckExports)
+	if !slices.ContainsFunc(c.drill.Lines, func(l string) bool {
+		return strings.HasPrefix(l, "export.age (export, ") && strings.HasSuffix(l, "restorable, the same 1 account as the vault")
+	}) {
+		t.Fatalf("the export with its passphrase: %q", c.drill.Lines)
+	}
+	c.drill.dialog.Hide()
+	os.Remove(filepath.Join(dir, "export.age"))
 
 	// The damaged copy removed: the next start, a day later, does not check again
 	// and still warns; eight days later it checks, and the warning goes.
