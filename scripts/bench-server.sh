@@ -5,12 +5,18 @@
 # runs healthz and verify side by side, and 200 simultaneous sign-ins while this
 # script samples the server's resident memory. Finally the audit table must hold
 # every failure.
+#
+# Then forward-auth through Debian's nginx, run from deploy/nginx.conf (ports and
+# Ward's addresses substituted): GET of an app with a signed-in session's cookie,
+# nginx asking Ward about each (auth_request), beside the same nginx serving the
+# app without asking; on SQLite, then on PostgreSQL with one instance and with two
+# on one database behind nginx (round robin), verify through nginx beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 tmp=$(mktemp -d)
-server=
-trap 'kill $server 2>/dev/null || true; stop_postgres; rm -rf "$tmp"' EXIT
+server= servers=() nginx_pid=
+trap 'kill $server "${servers[@]}" $nginx_pid 2>/dev/null || true; stop_postgres; rm -rf "$tmp"' EXIT
 CGO_ENABLED=0 go build -o "$tmp/ward-server" ./server/cmd/ward-server
 go build -o "$tmp/ward-load" ./server/cmd/ward-load
 export WARD_USER_PASSWORD="load test password"
@@ -58,3 +64,101 @@ run sqlite "" sqlite_count
 start_postgres durable
 pg_count() { psql -qtA "$WARD_TEST_POSTGRES" -c "SELECT COALESCE(SUM(count), 0) FROM audit WHERE event = '$1'"; }
 run postgres "$WARD_TEST_POSTGRES" pg_count
+
+# free_port: a loopback port nobody listens on now.
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }
+  done
+}
+
+# serve_port LOG: the port a ward-server's first log line names, once it answers.
+serve_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/.*msg=serving addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$1")
+    [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "$port"; return; }
+    sleep 0.1
+  done
+  echo "ward-server did not answer within 10 s; its log:" >&2
+  cat "$1" >&2
+  return 1
+}
+
+# forward NAME DB INSTANCES: forward-auth through nginx, INSTANCES ward-servers
+# on DB (one data folder: they share the server key), verify through nginx
+# beside it.
+forward() {
+  local name=$1 db=$2 n=$3 port app i ports=() fusers=16 dir="$tmp/fwd-$1"
+  echo "== forward-auth through nginx: $name"
+  mkdir -p "$dir"
+  export WARD_SERVER_DATA="$dir/data" WARD_SERVER_DB="$db"
+  for i in $(seq 0 $((fusers - 1))); do "$tmp/ward-server" admin add-user "u$i" >/dev/null; done
+  token=$("$tmp/ward-server" admin add-token load 2>/dev/null)
+  port=$(free_port) app=$(free_port)
+  cat >"$dir/rules.json" <<'RULES'
+{"default": "two_factor", "rules": [
+  {"domain": "wiki.example.com", "path": "^/public/", "policy": "bypass"},
+  {"domain": "wiki.example.com", "path": "^/admin/", "policy": "deny"},
+  {"domain": "*.example.com", "policy": "two_factor"}
+]}
+RULES
+  servers=()
+  for i in $(seq 1 "$n"); do
+    "$tmp/ward-server" serve --addr 127.0.0.1:0 --max-attempts 1000000000 --trusted-proxies 127.0.0.1 \
+      --rules "$dir/rules.json" --cookie-domain example.com --base-url "http://auth.example.com:$port" 2>"$dir/server-$i.log" &
+    servers+=($!)
+    ports+=("$(serve_port "$dir/server-$i.log")")
+  done
+  # deploy/nginx.conf as it is, its upstream Ward's instances, the app a server
+  # of nginx's own that answers at once; and the same app without Ward.
+  local upstream=
+  for i in "${ports[@]}"; do upstream+="server 127.0.0.1:$i; "; done
+  sed -e "s/listen 80;/listen 127.0.0.1:$port;/" -e "s/^    server 127\.0\.0\.1:8080;/    $upstream/" -e "s/127\.0\.0\.1:3000/127.0.0.1:$app/" \
+    deploy/nginx.conf >"$dir/site.conf"
+  grep -q "server 127.0.0.1:${ports[0]};" "$dir/site.conf" || { echo "deploy/nginx.conf has no upstream ward line" >&2; exit 1; }
+  {
+    echo "server { listen 127.0.0.1:$port; server_name direct.example.com;"
+    echo "    location / { proxy_pass http://127.0.0.1:$app; proxy_set_header Host \$http_host;"
+    echo "        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto \$scheme; } }"
+    echo "server { listen 127.0.0.1:$app; location / { return 200 \"the app\\n\"; } }"
+  } >>"$dir/site.conf"
+  {
+    [ "$(id -u)" -eq 0 ] && echo "user root;"
+    echo "daemon off; worker_processes auto; pid $dir/nginx.pid; error_log $dir/nginx-error.log;"
+    echo "events { worker_connections 4096; }"
+    echo "http { access_log off;"
+    for k in client_body proxy fastcgi uwsgi scgi; do echo "  ${k}_temp_path $dir/$k;"; done
+    echo "  include $dir/site.conf; }"
+  } >"$dir/nginx.conf"
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" &
+  nginx_pid=$!
+  local ok=
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null --connect-to "::127.0.0.1:" "http://direct.example.com:$port/" && ok=1 && break
+    sleep 0.1
+  done
+  [ -n "$ok" ] || { echo "nginx did not answer; its log:" >&2; cat "$dir/nginx-error.log" >&2; exit 1; }
+  # Enrolled through nginx: the session cookie is the cookie domain's.
+  "$tmp/ward-load" -url "http://auth.example.com:$port" -connect 127.0.0.1 -users $fusers -prepare -session-out "$dir/session"
+  # The session passes, and none does not.
+  local with without
+  with=$(curl -s -o /dev/null -w '%{http_code}' --connect-to "::127.0.0.1:" -H "Cookie: ward_session=$(cat "$dir/session")" "http://wiki.example.com:$port/page")
+  without=$(curl -s -o /dev/null -w '%{http_code}' --connect-to "::127.0.0.1:" "http://wiki.example.com:$port/page")
+  echo "through nginx: the app with the session $with, without $without (a redirect to the sign-in page)"
+  if [ "$with" != 200 ] || [ "$without" != 302 ]; then exit 1; fi
+
+  # Ward's CPU time per request: its instances' together.
+  "$tmp/ward-load" -connect 127.0.0.1 -forward "http://wiki.example.com:$port/wiki/Main_Page" \
+    -direct "http://direct.example.com:$port/wiki/Main_Page" -session "$(cat "$dir/session")" \
+    -users $fusers -pid "$(IFS=,; echo "${servers[*]}")" -c 64 -d 10s -url "http://auth.example.com:$port" -token "$token"
+  kill -TERM $nginx_pid "${servers[@]}"; wait $nginx_pid "${servers[@]}" || true
+  nginx_pid= servers=()
+}
+
+forward sqlite "" 1
+pg_db() { psql -qtA "$WARD_TEST_POSTGRES" -c "CREATE DATABASE $1" >/dev/null; echo "${WARD_TEST_POSTGRES/\/postgres\?/\/$1?}"; }
+forward postgres-one-instance "$(pg_db fwd1)" 1
+forward postgres-two-instances "$(pg_db fwd2)" 2

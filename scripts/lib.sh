@@ -44,8 +44,9 @@ TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oatht
   # a real sync engine between two homes: two Syncthing instances on loopback
   syncthing)
 
-# The benchmarks: zbarimg, the peer the QR decoder is measured against.
-BENCH_PACKAGES=(zbar-tools curl sqlite3 postgresql)
+# The benchmarks: zbarimg, the peer the QR decoder is measured against; nginx,
+# in front of the server for forward-auth and two instances.
+BENCH_PACKAGES=(zbar-tools curl sqlite3 postgresql nginx)
 
 check_go() {
   command -v go >/dev/null || { echo "Go is not installed: get Go 1.26 or newer first" >&2; exit 1; }

@@ -2,19 +2,29 @@
 // POST /api/v1/verify (wrong codes, spread over many enrolled users) at the same
 // concurrency for the same time, side by side (in alternating one-second slices),
 // then many simultaneous sign-ins.
-// scripts/bench-server.sh starts a server, prepares it and runs this.
+//
+// With -forward it measures forward-auth instead: GET of an app through a proxy
+// that asks Ward about each request (nginx's auth_request), with a signed-in
+// session's cookie, beside the same proxy serving the app without asking
+// (-direct), and verify through the proxy when a token is given; no sign-ins.
+// scripts/bench-server.sh starts the servers and nginx, prepares them and runs this.
 //
 //	ward-load -url http://127.0.0.1:8080 -token TOKEN -users 64 -c 64 -d 10s
+//	ward-load -forward http://wiki.example.com:8000/ -direct http://direct.example.com:8000/ \
+//	    -connect 127.0.0.1 -session "$(cat session)" -c 64 -d 10s
 package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -34,11 +44,28 @@ func main() {
 	rounds := flag.Int("rounds", 10, "alternating slices the duration is cut into")
 	signins := flag.Int("signins", 200, "simultaneous sign-ins")
 	prepare := flag.Bool("prepare", false, "enroll the users (created beforehand with ward admin add-user) and stop")
-	pid := flag.Int("pid", 0, "the server's process ID, to report its CPU time per request (Linux)")
+	pids := flag.String("pid", "", "the server's process IDs, comma-separated, to report their CPU time per request (Linux)")
+	sessionOut := flag.String("session-out", "", "with -prepare: write u0's session token (signed in and enrolled) to this file")
+	forward := flag.String("forward", "", "an app's URL through a proxy asking Ward: measure forward-auth")
+	direct := flag.String("direct", "", "with -forward: the same app through the proxy without asking Ward")
+	session := flag.String("session", "", "with -forward: the session token the requests carry")
+	connect := flag.String("connect", "", "connect to this host whatever the URL's host (its port kept): names of a proxy's servers without DNS")
 	flag.Parse()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc * 2}, Timeout: 30 * time.Second}
+	tr := &http.Transport{MaxIdleConnsPerHost: *conc * 2}
+	if *connect != "" {
+		var d net.Dialer
+		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			_, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			return d.DialContext(ctx, network, net.JoinHostPort(*connect, port))
+		}
+	}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if *prepare {
-		if err := enrollAll(*base, *users); err != nil {
+		if err := enrollAll(*base, *users, *sessionOut, tr); err != nil {
 			fmt.Fprintln(os.Stderr, "ward-load:", err)
 			os.Exit(1)
 		}
@@ -59,16 +86,52 @@ func main() {
 		}
 		return req, err
 	}
+	if *forward != "" {
+		getReq := func(target string) func(i, n int) (*http.Request, error) {
+			return func(i, n int) (*http.Request, error) {
+				req, err := http.NewRequest("GET", target, nil)
+				if err == nil && *session != "" {
+					req.Header.Set("Cookie", "ward_session="+*session)
+				}
+				return req, err
+			}
+		}
+		var ts []target
+		if *direct != "" {
+			ts = append(ts, target{name: "GET app, direct", mk: getReq(*direct)})
+		}
+		ts = append(ts, target{name: "GET app, forward-auth", mk: getReq(*forward)})
+		if *token != "" {
+			ts = append(ts, target{name: "POST /api/v1/verify", mk: verifyReq})
+		}
+		measure(ts, *conc, *dur, *rounds, *pids, client)
+		fa := ts[len(ts)-1]
+		if *token != "" {
+			fa = ts[len(ts)-2]
+		}
+		if fa.s.status[200] != fa.s.n {
+			fmt.Fprintf(os.Stderr, "ward-load: forward-auth answered %v, not all 200: is the session signed in?\n", fa.s.status)
+			os.Exit(1)
+		}
+		if *direct != "" {
+			fmt.Printf("forward-auth/direct throughput: %.2f (target >= 0.5); forward-auth p99 %.1f ms (target < 10)\n",
+				float64(fa.s.n)/float64(ts[0].s.n), fa.s.p(99))
+		}
+		if *token != "" {
+			fmt.Printf("statuses of verify: %v\n", ts[len(ts)-1].s.status)
+		}
+		return
+	}
 	health, verify := stats{status: map[int]int{}}, stats{status: map[int]int{}}
 	var healthCPU, verifyCPU, healthSelf, verifySelf time.Duration
 	self := os.Getpid()
 	slice := *dur / time.Duration(*rounds)
 	for range *rounds {
-		cpu0, self0 := cpuTime(*pid), cpuTime(self)
+		cpu0, self0 := cpuTimes(*pids), cpuTime(self)
 		health.add(run(*conc, slice, healthReq, client))
-		cpu1, self1 := cpuTime(*pid), cpuTime(self)
+		cpu1, self1 := cpuTimes(*pids), cpuTime(self)
 		verify.add(run(*conc, slice, verifyReq, client))
-		cpu2, self2 := cpuTime(*pid), cpuTime(self)
+		cpu2, self2 := cpuTimes(*pids), cpuTime(self)
 		healthCPU += cpu1 - cpu0
 		verifyCPU += cpu2 - cpu1
 		healthSelf += self1 - self0
@@ -124,6 +187,56 @@ func main() {
 	if fails > 0 {
 		os.Exit(1)
 	}
+}
+
+// target is one kind of request measured, and what was measured of it.
+type target struct {
+	name     string
+	mk       func(i, n int) (*http.Request, error)
+	s        stats
+	cpu, gen time.Duration // the server's and this process's CPU time while it ran
+}
+
+// measure runs the targets in alternating slices of d/rounds, c clients each,
+// and prints a line for each.
+func measure(ts []target, c int, d time.Duration, rounds int, pids string, client *http.Client) {
+	self := os.Getpid()
+	for i := range ts {
+		ts[i].s.status = map[int]int{}
+	}
+	for range rounds {
+		for i := range ts {
+			cpu0, self0 := cpuTimes(pids), cpuTime(self)
+			ts[i].s.add(run(c, d/time.Duration(rounds), ts[i].mk, client))
+			ts[i].cpu += cpuTimes(pids) - cpu0
+			ts[i].gen += cpuTime(self) - self0
+		}
+	}
+	fmt.Printf("%-24s %10s %10s %10s %10s %8s %15s %15s\n", "request", "requests", "req/s", "p50 ms", "p99 ms", "errors", "Ward CPU/req", "client CPU/req")
+	for i := range ts {
+		t := &ts[i]
+		slices.Sort(t.s.lat)
+		fmt.Printf("%-24s %10d %10.0f %10.2f %10.2f %8d %15s %15s\n", t.name, t.s.n, float64(t.s.n)/d.Seconds(), t.s.p(50), t.s.p(99), t.s.errors,
+			perRequest(t.cpu, t.s.n), perRequest(t.gen, t.s.n))
+	}
+}
+
+func perRequest(cpu time.Duration, n int) string {
+	if cpu == 0 || n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f µs", float64(cpu.Microseconds())/float64(n))
+}
+
+// cpuTimes is the CPU time of the processes a comma-separated list names.
+func cpuTimes(pids string) time.Duration {
+	var sum time.Duration
+	for _, p := range strings.Split(pids, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(p)); err == nil {
+			sum += cpuTime(n)
+		}
+	}
+	return sum
 }
 
 // cpuTime is a process's user and system CPU time so far, from /proc (0 when pid
@@ -212,10 +325,11 @@ func (s *stats) add(o stats) {
 }
 
 // enrollAll signs each user in and enrolls them, computing the confirming code.
-func enrollAll(base string, users int) error {
+// With sessionOut, u0's session token once enrolled is written there.
+func enrollAll(base string, users int, sessionOut string, tr http.RoundTripper) error {
 	for i := range users {
 		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar}
+		c := &http.Client{Jar: jar, Transport: tr}
 		post := func(path, body string) (map[string]any, error) {
 			r, err := c.Post(base+path, "application/json", bytes.NewReader([]byte(body)))
 			if err != nil {
@@ -241,6 +355,21 @@ func enrollAll(base string, users int) error {
 		code, _ := a.Code(time.Now())
 		if _, err := post("/api/v1/enroll/confirm", fmt.Sprintf(`{"code":%q}`, code)); err != nil {
 			return err
+		}
+		if i == 0 && sessionOut != "" {
+			u, _ := url.Parse(base)
+			var token string
+			for _, c := range jar.Cookies(u) {
+				if c.Name == "ward_session" {
+					token = c.Value
+				}
+			}
+			if token == "" {
+				return fmt.Errorf("no session cookie after u0's enrollment")
+			}
+			if err := os.WriteFile(sessionOut, []byte(token), 0o600); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
