@@ -137,9 +137,11 @@ func (c *codesView) runDrill(show bool, exportPass string) {
 	if show {
 		c.drill.Status.SetText("Verifying the backups in " + dir + "\u2026")
 	}
-	v, now := c.u.vault, c.u.cfg.Now()
+	// The key and accounts as values: the vault may be changed and reloaded (a
+	// merge, an edit) while the drill runs.
+	key, accounts, now := c.u.vault.Key(), c.u.vault.Accounts(), c.u.cfg.Now()
 	c.u.cfg.Go(func() {
-		d, err := workflow.VerifyBackups(v, dir, exportPass)
+		d, err := workflow.Verify(key, accounts, dir, exportPass)
 		fyne.Do(func() {
 			if err != nil {
 				c.drill.Status.SetText("The backups were not verified: " + err.Error() + ".")

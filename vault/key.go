@@ -148,22 +148,29 @@ var (
 // fails with ErrCorrupt, one not written with the key with ErrNotAuthentic, a copy
 // of another vault with ErrOtherVault, and one from before a change of passphrase
 // with ErrOtherKey.
-func (v *Vault) OpenCopy(data []byte) (Copy, error) {
+func (v *Vault) OpenCopy(data []byte) (Copy, error) { return v.Key().OpenCopy(data) }
+
+// OpenCopy is Vault.OpenCopy with this key: a Key is a value, so that a copy can be
+// opened on another goroutine while the vault is changed and reloaded.
+func (k Key) OpenCopy(data []byte) (Copy, error) {
+	if k.identity == nil {
+		return Copy{}, fmt.Errorf("%w: no key", ErrInvalid)
+	}
 	h, payload, err := decodeFile(data)
 	if err != nil {
 		return Copy{}, err
 	}
 	switch {
-	case h.ID != v.hdr.ID:
+	case h.ID != k.id:
 		return Copy{}, fmt.Errorf("%w (ID %s)", ErrOtherVault, h.ID)
-	case h.Recipient != v.hdr.Recipient:
+	case h.Recipient != k.recipient:
 		return Copy{}, ErrOtherKey
 	case h.Version < 2:
 		// Nothing in an old-format file proves who wrote it; the passphrase path
 		// (ReadVaultFile, ward import) still opens it.
 		return Copy{}, ErrOldFormat
 	}
-	doc, err := openFile(h, payload, v.identity, true)
+	doc, err := openFile(h, payload, k.identity, true)
 	if err != nil {
 		return Copy{}, err
 	}

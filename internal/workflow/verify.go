@@ -119,11 +119,18 @@ const maxCopy = 64 << 20
 var ErrNoBackupFolder = errors.New("no backup folder")
 
 // VerifyBackups is the restore drill on dir: each backup copy of a vault file is
-// opened with the key v is open with (no passphrase, no scrypt), each Ward export
+// opened with the vault's key (v.Key(): no passphrase, no scrypt), each Ward export
 // with exportPassphrase ("" leaves them not checked), and what opened is compared
-// with v's accounts. Other files are not listed. It reads the files once; exports
-// cost a scrypt each, so front ends run it off their interactive thread.
+// with the vault's accounts. Other files are not listed. It reads the files once;
+// exports cost a scrypt each, so front ends run it off their interactive thread,
+// with the key and accounts taken before (Verify).
 func VerifyBackups(v *vault.Vault, dir, exportPassphrase string) (Drill, error) {
+	return Verify(v.Key(), v.Accounts(), dir, exportPassphrase)
+}
+
+// Verify is VerifyBackups with the vault's key and accounts as values, which another
+// goroutine may use while the vault itself changes.
+func Verify(k vault.Key, accounts []vault.Account, dir, exportPassphrase string) (Drill, error) {
 	d := Drill{Folder: dir}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -136,7 +143,7 @@ func VerifyBackups(v *vault.Vault, dir, exportPassphrase string) (Drill, error) 
 		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		if c, ok := checkFile(v, filepath.Join(dir, e.Name()), exportPassphrase); ok {
+		if c, ok := checkFile(k, accounts, filepath.Join(dir, e.Name()), exportPassphrase); ok {
 			d.Copies = append(d.Copies, c)
 		}
 	}
@@ -151,7 +158,7 @@ func VerifyBackups(v *vault.Vault, dir, exportPassphrase string) (Drill, error) 
 
 // checkFile opens one file of the folder; ok is false for a file that is neither
 // a vault copy nor a Ward export.
-func checkFile(v *vault.Vault, path, passphrase string) (CopyCheck, bool) {
+func checkFile(k vault.Key, vaultAccounts []vault.Account, path, passphrase string) (CopyCheck, bool) {
 	c := CopyCheck{Name: filepath.Base(path)}
 	f, err := os.Open(path)
 	if err != nil {
@@ -174,7 +181,7 @@ func checkFile(v *vault.Vault, path, passphrase string) (CopyCheck, bool) {
 			c.Written = t
 		}
 		var cp vault.Copy
-		cp, err = v.OpenCopy(data)
+		cp, err = k.OpenCopy(data)
 		accounts = cp.Accounts
 	case vault.IsExport(data):
 		c.Kind = ExportCopy
@@ -189,7 +196,7 @@ func checkFile(v *vault.Vault, path, passphrase string) (CopyCheck, bool) {
 	switch {
 	case err == nil:
 		c.Verdict, c.Accounts = Restorable, len(accounts)
-		c.Missing, c.Extra, c.Different = compare(v.Accounts(), accounts)
+		c.Missing, c.Extra, c.Different = compare(vaultAccounts, accounts)
 	case errors.Is(err, vault.ErrOtherVault):
 		c.Verdict, c.Reason = OtherVault, err.Error()+"; it does not restore this one"
 	case errors.Is(err, vault.ErrOtherKey), errors.Is(err, vault.ErrOldFormat):
