@@ -90,6 +90,9 @@ type Replica struct {
 	view *view // of st; nil: to make
 	last lastRead
 	mark bool // mark the history shown at the next step
+	// merged counts the frames merged by the step's read: none, and no change
+	// of the vault's, leave the state and so its view as they were.
+	merged int
 }
 
 // lastRead is what the last step found in the folder.
@@ -183,15 +186,20 @@ func (r *Replica) step(d *vault.Doc, read bool) (bool, error) {
 	if st != r.st || r.view == nil {
 		r.view = materialize(st, nil)
 	}
-	if ops := diff(d.Accounts, r.view, st.known, tick); !ops.empty() {
+	ops := diff(d.Accounts, r.view, st.known, tick)
+	if !ops.empty() {
 		st.join(ops, nil)
 		loc.pending.join(ops, nil)
 	}
 	loc.fresh = false
+	r.merged = 0
 	if read {
 		r.read(st, loc, clk, now)
 	}
-	v := materialize(st, loc.lose)
+	v := r.view
+	if !ops.empty() || r.merged > 0 {
+		v = materialize(st, loc.lose)
+	}
 	if p := v.pairs(st.alias); !p.empty() {
 		st.join(p, nil)
 		loc.pending.join(p, nil)
@@ -343,6 +351,7 @@ func (r *Replica) readFile(dir, name string, st *state, loc *local, clk *clock, 
 			p.newest = n
 		}
 		p.read = now
+		r.merged++
 		if fr.kind == kindChanges {
 			p.entries += uint64(fr.s.size())
 		}

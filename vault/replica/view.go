@@ -95,20 +95,29 @@ func materialize(s *state, loss lossFunc) *view {
 		groups = append(groups, g)
 	}
 
-	v := &view{byID: make(map[string]*group, len(groups))}
-	for _, g := range groups {
-		a, _ := accountOf(g.id, g.rec)
-		v.accounts = append(v.accounts, a)
-		v.byID[g.id] = g
+	// The order: by position, ties by ID (sorted as small records, not as
+	// accounts, which are large to move).
+	type placed struct {
+		pos int
+		g   *group
 	}
-	slices.SortStableFunc(v.accounts, func(a, b vault.Account) int {
-		if c := cmp.Compare(a.Position, b.Position); c != 0 {
+	order := make([]placed, len(groups))
+	for i, g := range groups {
+		n, _ := strconv.Atoi(g.rec.f[fPosition].val)
+		order[i] = placed{n, g}
+	}
+	slices.SortFunc(order, func(a, b placed) int {
+		if c := cmp.Compare(a.pos, b.pos); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		return strings.Compare(a.g.id, b.g.id)
 	})
-	for i := range v.accounts {
-		v.accounts[i].Position = i
+	v := &view{accounts: make([]vault.Account, 0, len(groups)), byID: make(map[string]*group, len(groups))}
+	for i, p := range order {
+		a, _ := accountOf(p.g.id, p.g.rec)
+		a.Position = i
+		v.accounts = append(v.accounts, a)
+		v.byID[p.g.id] = p.g
 	}
 	return v
 }
