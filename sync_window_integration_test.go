@@ -18,7 +18,7 @@ import (
 // `ward init --from-sync`, which added an account), and whose backup folder holds a
 // good copy and one cut short. At start the window merges the desk's account and
 // runs the restore drill (never run before): its banner warns of the copy that
-// does not open; Settings, scrolled to its end, says "Restorable as of" and names
+// does not open; an account added on the desk meanwhile appears in the window; Settings, scrolled to its end, says "Restorable as of" and names
 // the desk. Then a new machine's first screen: "I have a sync folder", the folder
 // typed, the passphrase, Join, and the accounts. Each step is found by OCR; with
 // WARD_SCREENSHOTS=DIR the banner, Settings and the join screen are saved there.
@@ -78,6 +78,15 @@ func TestRealWindowSync(t *testing.T) {
 			defer stop()
 			img := waitWords(t, id, "the list", "Airbnb", "does not open")
 			save(img, "backup-warning-"+variant+".png")
+			if variant == "light" {
+				// An account added on the desk while the window is open appears in
+				// it (the file watcher tells the window, which merges).
+				desk.ok("", "add", "otpauth://steam/Steam:gamer?secret=JRZCL47CMXVOQMNPZR2F7J4RGI&issuer=Steam")
+				added := time.Now()
+				waitWords(t, id, "the desk's new account", "Steam", "gamer")
+				t.Logf("the desk's account on the window's screenshot %v after ward add returned (screenshot and OCR included)",
+					time.Since(added).Round(10*time.Millisecond))
+			}
 
 			exec.Command("xdotool", "key", "--window", id, "ctrl+comma").Run()
 			waitWords(t, id, "Settings", "Clear the clipboard")

@@ -58,6 +58,9 @@ type Config struct {
 	// MachineName is this computer's name for the others in a sync folder
 	// (WARD_MACHINE_NAME); "" is the host name.
 	MachineName string
+	// NoWatcher: no file watcher on the sync folder; Tick looks at its listing
+	// (tests, which drive the clock).
+	NoWatcher bool
 }
 
 // UI is the window's content. Its widgets are fields so tests can reach them.
@@ -177,7 +180,7 @@ func (u *UI) Lock() {
 		u.codes.clearClipboard()
 	}
 	u.vault, u.codes = nil, nil
-	u.sync = syncState{hidden: u.sync.hidden}
+	u.stopSync()
 	setTray(nil)
 	u.showUnlock("Enter the recovery passphrase to open it.")
 }

@@ -110,6 +110,7 @@ func (e *env) config(kr vault.Keyring) Config {
 		Now:            func() time.Time { return e.now },
 		After:          e.timers.after,
 		Go:             func(f func()) { f() }, // slow work inline: no goroutine races the test
+		NoWatcher:      true,                   // the sync folder looked at from Tick
 	}
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -25,7 +26,9 @@ import (
 // screen. The engine is vault/replica, as for `ward sync` and `ward init
 // --from-sync`.
 
-// syncPoll is how often, while the window is visible, Ward looks at the sync
+// When the file watcher (Replica.Watch) cannot start (too many inotify watches,
+// say), or in tests (Config.NoWatcher), the window looks at the folder itself:
+// syncPoll is how often, while the window is visible, it looks at the sync
 // folder's listing (names, sizes, times: no file is read); it merges when that
 // changed, and at least every syncRefresh.
 const (
@@ -41,6 +44,8 @@ type syncState struct {
 	polled    time.Time        // the last look at the listing
 	merged    time.Time        // the last merge
 	hidden    bool             // the window is not in the foreground: no polling
+	watching  bool             // Replica.Watch tells of changes: no polling
+	stop      func()           // ends the watcher
 	problem   string           // the folder's problem last said
 	form      *syncForm        // Settings' part, while it is open
 	conflicts []string         // the lost values last shown, for tests
@@ -62,7 +67,7 @@ func (u *UI) syncOptions() replica.Options {
 // attachSync brings a vault kept in sync in step with its folder as it opens (as
 // every command does); a failure is said and the vault opens as it is.
 func (u *UI) attachSync(v *vault.Vault) error {
-	u.sync = syncState{hidden: u.sync.hidden}
+	u.stopSync()
 	r, err := replica.Attach(v, u.syncOptions())
 	if err != nil || r == nil {
 		return err
@@ -72,11 +77,43 @@ func (u *UI) attachSync(v *vault.Vault) error {
 }
 
 func (u *UI) useReplica(r *replica.Replica) {
+	if u.sync.stop != nil {
+		u.sync.stop()
+	}
 	u.sync.replica = r
+	u.sync.stop, u.sync.watching = nil, false
+	if !u.cfg.NoWatcher {
+		ctx, cancel := context.WithCancel(context.Background())
+		u.sync.stop, u.sync.watching = cancel, true
+		go func() {
+			err := r.Watch(ctx, func() {
+				fyne.Do(func() {
+					if u.sync.replica == r {
+						u.mergeSync()
+					}
+				})
+			})
+			if err != nil && ctx.Err() == nil {
+				fyne.Do(func() {
+					if u.sync.replica == r {
+						u.sync.watching = false // the listing is looked at from Tick instead
+					}
+				})
+			}
+		}()
+	}
 	u.sync.folder = r.Status().Folder
 	u.sync.stamp = folderStamp(u.sync.folder)
 	u.sync.merged = u.cfg.Now()
 	u.sync.polled = u.sync.merged
+}
+
+// stopSync ends the watcher and forgets the replica (lock, sync off, another vault).
+func (u *UI) stopSync() {
+	if u.sync.stop != nil {
+		u.sync.stop()
+	}
+	u.sync = syncState{hidden: u.sync.hidden}
 }
 
 // folderStamp sums the listing of the folder's change logs: names, sizes and
@@ -103,7 +140,7 @@ func folderStamp(folder string) string {
 // views read.
 func (u *UI) pollSync(now time.Time) {
 	s := &u.sync
-	if s.replica == nil || s.hidden || now.Sub(s.polled) < syncPoll {
+	if s.replica == nil || s.watching || s.hidden || now.Sub(s.polled) < syncPoll {
 		return
 	}
 	s.polled = now
@@ -282,7 +319,9 @@ func (u *UI) disableSync() {
 		u.codes.say("Sync: " + err.Error())
 		return
 	}
-	u.sync = syncState{hidden: u.sync.hidden, form: u.sync.form}
+	form := u.sync.form
+	u.stopSync()
+	u.sync.form = form
 	u.showSyncStatus()
 }
 

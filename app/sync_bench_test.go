@@ -36,7 +36,7 @@ func BenchmarkSyncIntoWindow(b *testing.B) {
 	}
 	w := test.NewWindow(nil)
 	defer w.Close()
-	u := New(w, Config{Path: path, Now: clock, Open: func() (*vault.Vault, error) { return vault.Open(path, kr) }})
+	u := New(w, Config{Path: path, Now: clock, NoWatcher: true, Open: func() (*vault.Vault, error) { return vault.Open(path, kr) }})
 	u.set.autoLock = 0
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(440, 560))
