@@ -20,6 +20,9 @@
 //     account by account before the export counts as done.
 //   - NextHOTP (hotp.go): the code for an HOTP account's stored counter, with the
 //     counter advanced in the same locked change.
+//   - VerifyBackups and Verify (verify.go): the restore drill: every backup copy in
+//     a folder opened with the vault's key, every Ward export with its passphrase,
+//     each compared with the vault account by account, one verdict and line each.
 //
 // Layering: workflow uses vault, vault/interop, vault/sheet and scanner (for
 // Describe); app and internal/cli use it. It knows nothing of Fyne, terminals or
