@@ -3,6 +3,7 @@ package replica
 import (
 	"encoding/base32"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -14,6 +15,13 @@ import (
 // three machines (100 to a save), each machine's log read by the others; it
 // returns the three machines, the last to change first.
 func benchVault(b *testing.B) (*machine, []*machine) {
+	a, others, _ := benchVaultBehind(b, false)
+	return a, others
+}
+
+// benchVaultBehind makes benchVault; with behind, only the other two machines
+// make the 10,000 changes, and it also returns a's vault file from before them.
+func benchVaultBehind(b *testing.B, behind bool) (*machine, []*machine, []byte) {
 	b.Helper()
 	t := &testing.T{}
 	folder := b.TempDir()
@@ -49,9 +57,17 @@ func benchVault(b *testing.B) (*machine, []*machine) {
 		}
 		ms = append(ms, m)
 	}
+	var before []byte
+	writers := ms
+	if behind {
+		if before, err = os.ReadFile(a.path); err != nil {
+			b.Fatal(err)
+		}
+		writers = ms[1:]
+	}
 	changes := 0
 	for round := 0; changes < 10000; round++ {
-		m := ms[round%3]
+		m := writers[round%len(writers)]
 		m.clock = m.clock.Add(time.Minute)
 		err := m.v().Update(func(d *vault.Doc) error {
 			for i := range 100 {
@@ -70,6 +86,9 @@ func benchVault(b *testing.B) (*machine, []*machine) {
 			b.Fatal(err)
 		}
 	}
+	if behind {
+		ms[1].r.Sync() // c's last changes read by b as well
+	}
 	var entries uint64
 	st := ms[0].r.Status()
 	entries += st.Machine.Entries
@@ -77,7 +96,7 @@ func benchVault(b *testing.B) (*machine, []*machine) {
 		entries += o.Entries
 	}
 	b.Logf("%d accounts; %d entries in the logs of %d machines; %d changes of 100 accounts", len(a.v().Accounts()), entries, 1+len(st.Machines), changes/100)
-	return ms[0], ms[1:]
+	return ms[0], ms[1:], before
 }
 
 // BenchmarkOpen: a machine opens its vault (the key from the keyring) kept in
@@ -124,5 +143,34 @@ func BenchmarkMergeOne(b *testing.B) {
 		if err != nil || !changed {
 			b.Fatalf("merge: %v, changed %v", err, changed)
 		}
+	}
+}
+
+// BenchmarkOpenBehind: a machine that was off while the other two made the
+// 10,000 changes opens its vault: it reads and merges them all (100 frames) and
+// saves. (Its vault file is put back as it was before each round.)
+func BenchmarkOpenBehind(b *testing.B) {
+	a, others, before := benchVaultBehind(b, true)
+	kr := &vault.MemoryKeyring{}
+	if err := a.v().Remember(kr); err != nil {
+		b.Fatal(err)
+	}
+	want := others[0].list()
+	for b.Loop() {
+		b.StopTimer()
+		if err := os.WriteFile(a.path, before, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		v, err := vault.Open(a.path, kr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if a.r, err = Attach(v, a.opts()); err != nil || a.r == nil {
+			b.Fatal(err)
+		}
+	}
+	if got := a.list(); got != want {
+		b.Fatal("a, once caught up, differs from b")
 	}
 }
