@@ -68,7 +68,8 @@ Environment:
                        this process's environment or your shell history can read it:
                        prefer the prompt, or a pipe on standard input.
   WARD_NEW_PASSPHRASE  the new passphrase for ward passwd, likewise.
-  WARD_IMPORT_PASSPHRASE  the password of an encrypted export for ward import, likewise.
+  WARD_IMPORT_PASSPHRASE  the password of an encrypted export for ward import (and
+                       the exports' for ward backup verify), likewise.
   WARD_EXPORT_PASSPHRASE  the passphrase of ward export, likewise.
   WARD_MACHINE_NAME    this machine's name for the others in the sync folder
                        (default the host name).
