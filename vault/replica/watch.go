@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -60,19 +61,25 @@ var (
 // parent), and while the folder is not there, its nearest existing parent, so
 // that it is seen at once when it comes back.
 func (r *Replica) Watch(ctx context.Context, fn func()) error {
+	// The folder and this machine's ID, which never change while sync is on, from
+	// the last step's record (under r.mu, which every step holds): reading the
+	// vault's own state here would race with the caller's calls on its goroutine.
 	r.mu.Lock()
-	_, loc, err := r.load(r.v.SyncState())
+	var folder, machine string
+	if r.loc != nil {
+		folder, machine = r.loc.folder, r.loc.machine
+	}
 	r.mu.Unlock()
-	if err != nil {
-		return err
+	if folder == "" {
+		return errors.New("sync: Watch before the replica's first step")
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watching the sync folder: %w", err)
 	}
 	defer w.Close()
-	fw := &folderWatch{w: w, folder: loc.folder, dir: filepath.Join(loc.folder, DirName),
-		own: regexp.MustCompile(`^` + regexp.QuoteMeta(loc.machine) + `-[0-9]+\.log$`)}
+	fw := &folderWatch{w: w, folder: folder, dir: filepath.Join(folder, DirName),
+		own: regexp.MustCompile(`^` + regexp.QuoteMeta(machine) + `-[0-9]+\.log$`)}
 	fw.arm()
 	told := fw.stamp()
 	if watching != nil {
