@@ -57,7 +57,17 @@ func (c CopyCheck) Same() bool {
 
 // Line is the finding in one line, as both front ends show it.
 func (c CopyCheck) Line() string {
-	head := fmt.Sprintf("%s (%s, %s): ", c.Name, c.Kind, c.Written.Local().Format("2006-01-02 15:04"))
+	var about []string
+	if c.Kind != "" {
+		about = append(about, string(c.Kind))
+	}
+	if !c.Written.IsZero() {
+		about = append(about, c.Written.Local().Format("2006-01-02 15:04"))
+	}
+	head := c.Name + ": "
+	if len(about) > 0 {
+		head = c.Name + " (" + strings.Join(about, ", ") + "): "
+	}
 	switch c.Verdict {
 	case Restorable:
 		if c.Same() {
@@ -140,8 +150,21 @@ func Verify(k vault.Key, accounts []vault.Account, dir, exportPassphrase string)
 		return d, fmt.Errorf("the backup folder: %w", err)
 	}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+		if strings.HasPrefix(e.Name(), ".") {
 			continue
+		}
+		// A symbolic link is followed (a copy kept elsewhere and linked here is
+		// read like the others); folders, devices and sockets are not copies.
+		if !e.Type().IsRegular() {
+			info, err := os.Stat(filepath.Join(dir, e.Name()))
+			if err != nil || !info.Mode().IsRegular() {
+				if err != nil && wardName(e.Name()) {
+					c := byName(e.Name())
+					c.Verdict, c.Reason = Fails, "cannot be read: "+pathless(err)
+					d.Copies = append(d.Copies, c)
+				}
+				continue
+			}
 		}
 		if c, ok := checkFile(k, accounts, filepath.Join(dir, e.Name()), exportPassphrase); ok {
 			d.Copies = append(d.Copies, c)
@@ -159,18 +182,26 @@ func Verify(k vault.Key, accounts []vault.Account, dir, exportPassphrase string)
 // checkFile opens one file of the folder; ok is false for a file that is neither
 // a vault copy nor a Ward export.
 func checkFile(k vault.Key, vaultAccounts []vault.Account, path, passphrase string) (CopyCheck, bool) {
-	c := CopyCheck{Name: filepath.Base(path)}
+	c := byName(filepath.Base(path))
+	// A file named as Ward names its copies that cannot be read is a copy that
+	// would not restore: said, never skipped. Other files are not ours to judge.
+	unreadable := func(reason string) (CopyCheck, bool) {
+		c.Verdict, c.Reason = Fails, reason
+		return c, wardName(c.Name)
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return c, false
+		return unreadable("cannot be read: " + pathless(err))
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxCopy+1))
-	if err != nil || len(data) > maxCopy {
-		return c, false
+	if err != nil {
+		return unreadable("cannot be read: " + pathless(err))
 	}
-	info, err := f.Stat()
-	if err == nil {
+	if len(data) > maxCopy {
+		return unreadable(fmt.Sprintf("larger than %d MiB, more than any vault or export Ward writes", maxCopy>>20))
+	}
+	if info, err := f.Stat(); err == nil && c.Written.IsZero() { // a name's stamp first
 		c.Written = info.ModTime()
 	}
 	var accounts []vault.Account
@@ -191,7 +222,7 @@ func checkFile(k vault.Key, vaultAccounts []vault.Account, path, passphrase stri
 		}
 		accounts, err = vault.ReadExport(data, passphrase)
 	default:
-		return c, false
+		return unreadable("neither a Ward vault nor an export: damaged, or another file under a copy's name")
 	}
 	switch {
 	case err == nil:
@@ -207,6 +238,34 @@ func checkFile(k vault.Key, vaultAccounts []vault.Account, path, passphrase stri
 		c.Verdict, c.Reason = Fails, err.Error()
 	}
 	return c, true
+}
+
+// wardName reports whether name is one Ward gives its backup copies
+// (ward-backup-*.ward) or the window its exports (ward-export-*).
+func wardName(name string) bool {
+	return strings.HasPrefix(name, "ward-backup-") && strings.HasSuffix(name, ".ward") ||
+		strings.HasPrefix(name, "ward-export-")
+}
+
+// byName is what a file's name says of it before it is read: a backup copy and
+// its time, or an export.
+func byName(name string) CopyCheck {
+	c := CopyCheck{Name: name}
+	if t, ok := backupStamp(name); ok {
+		c.Kind, c.Written = BackupCopy, t
+	} else if strings.HasPrefix(name, "ward-export-") {
+		c.Kind = ExportCopy
+	}
+	return c
+}
+
+// pathless is err's sentence without the path an *os.PathError repeats.
+func pathless(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // backupStamp reads the time in a backup's name, ward-backup-YYYYMMDD-HHMMSS[.mmm].ward

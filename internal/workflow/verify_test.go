@@ -116,6 +116,67 @@ func TestVerifyBackups(t *testing.T) {
 	}
 }
 
+// Files named as Ward names its copies are never skipped in silence: one that
+// cannot be read, a link to nowhere, one larger than any copy or one zeroed fails
+// with a reason; a link to a good copy elsewhere is read like the others.
+func TestVerifyBackupsUnreadable(t *testing.T) {
+	v := newVault(t, linkGH)
+	elsewhere := t.TempDir()
+	good, err := v.Backup(elsewhere, 10, "20261130-120000.000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(good, filepath.Join(dir, filepath.Base(good))); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(filepath.Join(elsewhere, "gone.ward"), filepath.Join(dir, "ward-backup-20261129-120000.000.ward"))
+	big := filepath.Join(dir, "ward-backup-20261128-120000.000.ward")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, maxCopy+1); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "ward-backup-20261127-120000.000.ward"), make([]byte, 4096), 0o600) // zeroed by a disk
+	os.Mkdir(filepath.Join(dir, "ward-export-folder"), 0o700)
+	os.Symlink(filepath.Join(elsewhere, "gone.txt"), filepath.Join(dir, "notes.txt"))
+
+	d, err := VerifyBackups(v, dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]CopyCheck{}
+	for _, c := range d.Copies {
+		t.Log(c.Line())
+		got[c.Name] = c
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d findings, want 4 (the folder and a stray link are not copies)", len(got))
+	}
+	if c := got["ward-backup-20261127-120000.000.ward"]; c.Verdict != Fails || !strings.Contains(c.Line(), "(backup copy, ") {
+		t.Errorf("a zeroed copy: %q", c.Line())
+	}
+	if c := got[filepath.Base(good)]; c.Verdict != Restorable || !c.Same() {
+		t.Errorf("a link to a good copy: %q", c.Line())
+	}
+	if c := got["ward-backup-20261129-120000.000.ward"]; c.Verdict != Fails || !strings.Contains(c.Reason, "cannot be read") || strings.Contains(c.Reason, elsewhere) {
+		t.Errorf("a link to nowhere: %q", c.Line())
+	}
+	if c := got[filepath.Base(big)]; c.Verdict != Fails || !strings.Contains(c.Reason, "larger than 64 MiB") {
+		t.Errorf("a copy too large: %q", c.Line())
+	}
+	if os.Geteuid() != 0 { // root reads a file whatever its mode
+		os.Chmod(big, 0)
+		d, _ = VerifyBackups(v, dir, "")
+		for _, c := range d.Copies {
+			if c.Name == filepath.Base(big) && !strings.Contains(c.Reason, "cannot be read") {
+				t.Errorf("a copy without read permission: %q", c.Line())
+			}
+		}
+	}
+}
+
 // BenchmarkVerifyBackups: the drill on ten backup copies of a 1,000-account vault
 // (each opened with the key and compared account by account).
 func BenchmarkVerifyBackups(b *testing.B) {
