@@ -857,3 +857,31 @@ func TestGroupsPage(t *testing.T) {
 		}
 	})
 }
+
+// A form's CSP also governs where its submission may be redirected: with a
+// cookie domain, form-action names the apps under it (where returnTo lets a
+// sign-in step send the browser), and nothing else; without one, Ward alone.
+// TestBrowserForwardAuth is the same in Chromium, which stays on the code page
+// without it.
+func TestFormActionCoversApps(t *testing.T) {
+	eng := storetest.Engines[0]
+	for _, c := range []struct {
+		name string
+		e    *env
+		want string
+	}{
+		{"cookie domain", forwardEnv(t, eng), "; form-action 'self' http://example.test:* https://example.test:* http://*.example.test:* https://*.example.test:*;"},
+		{"none", newEnv(t, eng), "; form-action 'self';"},
+	} {
+		for _, path := range []string{"/login", "/login/code?rd=" + url.QueryEscape("https://wiki.example.test/"), "/healthz"} {
+			r, err := http.Get(strings.Replace(c.e.ts.URL, "auth.example.test", "127.0.0.1", 1) + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Body.Close()
+			if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, c.want) || !strings.HasPrefix(csp, "default-src 'none';") {
+				t.Errorf("%s, %s: CSP %q, want %q in it", c.name, path, csp, c.want)
+			}
+		}
+	}
+}
