@@ -57,9 +57,9 @@ func TestBrowserForwardAuth(t *testing.T) {
 		t.Fatalf("after the code: at %s, the app saw %q in %q, %q", loc, who, groups, email)
 	}
 
-	// A deny path: nginx's own 403 (auth_request passes the status, not Ward's words).
-	b.run(tab, "a deny path", chromedp.Navigate(at("wiki", "/admin/settings")), text("h1", &s), b.shoot("forward-denied"))
-	if !strings.Contains(s, "403") {
+	// A deny path: Ward's sentence (deploy/nginx.conf asks it again for the words).
+	b.run(tab, "a deny path", chromedp.Navigate(at("wiki", "/admin/settings")), text("body", &s), b.shoot("forward-denied"))
+	if !strings.Contains(s, "You have no access to this page") {
 		t.Fatalf("a deny path shows %q", s)
 	}
 	// An rd outside the cookie domain: said on the sign-in page, not followed.

@@ -39,6 +39,10 @@ func echoApp(t *testing.T) *httptest.Server {
 	t.Helper()
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		if r.URL.Path == "/wiki/app-refuses" {
+			http.Error(w, "the app's own refusal", http.StatusForbidden)
+			return
+		}
 		if strings.Contains(r.Header.Get("Accept"), "text/html") {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprint(w, appPage(r))
@@ -338,17 +342,26 @@ func proxyScenario(t *testing.T, eng storetest.Engine, p proxy) {
 	if r.StatusCode != http.StatusFound {
 		t.Fatalf("headers naming a bypass path: %d", r.StatusCode)
 	}
-	// A deny path is refused, signed in or not; /%61dmin and /public/../admin too.
+	// A deny path is refused, signed in or not; /%61dmin and /public/../admin too;
+	// with Ward's sentence, in the browser's language, whatever the method.
 	for _, path := range []string{"/admin/settings", "/%61dmin/settings", "/public/../admin/settings"} {
 		for _, cl := range []*http.Client{c, anon} {
-			if r, _ := get(t, cl, "GET", at("wiki", path), ""); r.StatusCode != http.StatusForbidden {
-				t.Fatalf("%s: %d", path, r.StatusCode)
+			if r, body := get(t, cl, "GET", at("wiki", path), ""); r.StatusCode != http.StatusForbidden || body != "You have no access to this page: ask an admin.\n" {
+				t.Fatalf("%s: %d %q", path, r.StatusCode, body)
 			}
 		}
 	}
+	if r, body := get(t, c, "POST", at("wiki", "/admin/settings"), "a body", "Accept-Language", "fr"); r.StatusCode != http.StatusForbidden ||
+		!strings.Contains(body, "accès") {
+		t.Fatalf("a POST to a deny path, in French: %d %q", r.StatusCode, body)
+	}
+	// The app's own 403 reaches the browser as the app wrote it.
+	if r, body := get(t, c, "GET", at("wiki", "/wiki/app-refuses"), ""); r.StatusCode != http.StatusForbidden || body != "the app's own refusal\n" {
+		t.Fatalf("the app's own 403: %d %q", r.StatusCode, body)
+	}
 	// A user in none of the rule's groups is refused; one in them passes.
-	if r, _ := get(t, c, "GET", at("wiki", "/staff/handbook"), ""); r.StatusCode != http.StatusForbidden {
-		t.Fatalf("alice on a staff page: %d", r.StatusCode)
+	if r, body := get(t, c, "GET", at("wiki", "/staff/handbook"), ""); r.StatusCode != http.StatusForbidden || !strings.Contains(body, "no access") {
+		t.Fatalf("alice on a staff page: %d %q", r.StatusCode, body)
 	}
 	bob := e.browser()
 	if st, out := e.call(bob, "/api/v1/login", map[string]string{"username": "bob", "password": "bob password"}); st != 200 {
