@@ -315,11 +315,16 @@ func (s *Server) pageLoginForm(w http.ResponseWriter, r *http.Request) {
 	v := view{Title: "page.login.title"}
 	if raw := r.URL.Query().Get("rd"); raw != "" {
 		rd, ok := s.returnTo(raw)
+		a, err := s.svc.Me(r.Context(), s.client(r))
 		if !ok {
+			if err == nil { // signed in: no form to fill, the way on to the account
+				s.problem(w, r, http.StatusBadRequest, "page.login.bad_rd", "error", view{Title: "page.error.title", Lang: a.Lang})
+				return
+			}
 			s.problem(w, r, http.StatusBadRequest, "page.login.bad_rd", "login", v)
 			return
 		}
-		if a, err := s.svc.Me(r.Context(), s.client(r)); err == nil {
+		if err == nil {
 			if a.Blocked {
 				http.Redirect(w, r, withRD("/enroll", rd), http.StatusSeeOther)
 			} else {

@@ -375,6 +375,12 @@ func proxyScenario(t *testing.T, eng storetest.Engine, p proxy) {
 	if r.StatusCode != http.StatusBadRequest || !strings.Contains(body, "is not one of the apps this server protects") {
 		t.Fatalf("rd outside the domain: %d\n%s", r.StatusCode, body)
 	}
+	// Signed in already: the sentence, and the way to the account, no form.
+	r, body = get(t, c, "GET", at("auth", "/login?rd="+url.QueryEscape("https://evil.test/")), "")
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(body, "is not one of the apps this server protects") ||
+		strings.Contains(body, `name="password"`) || !strings.Contains(body, `href="/"`) {
+		t.Fatalf("rd outside the domain, signed in: %d\n%s", r.StatusCode, body)
+	}
 	// Signed out on Ward: every app refuses the session at once.
 	if r, _ := get(t, c, "POST", at("auth", "/logout"), "", "Content-Type", "application/x-www-form-urlencoded"); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-out: %d", r.StatusCode)
