@@ -74,6 +74,18 @@ func TestIssuerContrast(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			config, runtime := t.TempDir(), t.TempDir()
+			// The portal's session starts xdg-document-portal, which mounts a FUSE
+			// file system at $XDG_RUNTIME_DIR/doc; killed with the session, it leaves
+			// the mount behind ("transport endpoint is not connected"), which the
+			// temporary folder's removal cannot enter. Cleanups run last first: this
+			// one before the folder's removal.
+			t.Cleanup(func() {
+				for _, fm := range []string{"fusermount3", "fusermount"} {
+					if exec.Command(fm, "-uz", filepath.Join(runtime, "doc")).Run() == nil {
+						break
+					}
+				}
+			})
 			if c.setting != "" {
 				prefs := filepath.Join(config, "fyne", "io.github.wardauth.ward")
 				os.MkdirAll(prefs, 0o700)
