@@ -58,6 +58,7 @@ Usage:
   ward serve [--addr A] [--data DIR] ...  the enrollment server (see the README)
   ward admin add-user|users|reset-2fa|add-token ...  manage its users and tokens
   ward passwd                           change the recovery passphrase
+  ward --version                        the version and the commit Ward was built from
 
 Global options (before or after the command):
   --vault PATH      the vault file (or WARD_VAULT; default %s)
@@ -138,9 +139,13 @@ func Run(env Env, args []string) int {
 func (c *cli) dispatch(args []string) error {
 	c.prompter = newPrompter(c.Stdin, c.Stderr, c.Getenv)
 	fs := c.flags("ward")
+	version := fs.Bool("version", false, "print the version")
 	rest, err := parseFlags(fs, args, true)
 	if err != nil {
 		return err
+	}
+	if *version {
+		return c.cmdVersion(rest)
 	}
 	if len(rest) == 0 {
 		return c.cmdWindow()
@@ -171,6 +176,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.cmdBackup(rest)
 	case "serve", "admin":
 		return c.cmdServer(append([]string{cmd}, rest...))
+	case "version":
+		return c.cmdVersion(rest)
 	case "help":
 		fmt.Fprintf(c.Stdout, usage, defaultVaultPath(c.Getenv))
 		return nil
