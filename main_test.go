@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,9 +55,37 @@ func testEnv() cli.Env {
 			for _, a := range v.Accounts() {
 				fmt.Printf("window shows %s\n", a.Label())
 			}
-			return nil
+			for _, l := range o.Links {
+				fmt.Printf("window asks to add %s\n", l)
+			}
+			return stubArrivals(o)
 		},
 	}
+}
+
+// stubArrivals stands for a window left open: with WARD_TEST_WINDOW_WAIT=N it
+// prints what N later starts hand over, having created the file
+// WARD_TEST_WINDOW_READY once other starts can reach it.
+func stubArrivals(o app.Config) error {
+	n, _ := strconv.Atoi(os.Getenv("WARD_TEST_WINDOW_WAIT"))
+	if n == 0 || o.Arrivals == nil {
+		return nil
+	}
+	got := make(chan []string)
+	o.Arrivals(func(args []string) { got <- args })
+	if err := os.WriteFile(os.Getenv("WARD_TEST_WINDOW_READY"), nil, 0o600); err != nil {
+		return err
+	}
+	for range n {
+		args := <-got
+		if len(args) == 0 {
+			fmt.Println("window comes to the front")
+		}
+		for _, l := range args {
+			fmt.Printf("window asks to add %s\n", l)
+		}
+	}
+	return nil
 }
 
 type fileKeyring string

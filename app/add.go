@@ -122,7 +122,11 @@ func (c *codesView) decodeAndAdd(img image.Image, source string) {
 
 // addTexts turns QR or clipboard texts into accounts and adds them, reporting what
 // was added, what was already there, and what was no account.
-func (c *codesView) addTexts(texts []string, source string) {
+func (c *codesView) addTexts(texts []string, source string) { c.addFound(texts, source, false) }
+
+// addFound is addTexts; with ask, even one new account is offered, not added at
+// once (a link handed over by another program is never added silently).
+func (c *codesView) addFound(texts []string, source string, ask bool) {
 	found := workflow.Classify(source, texts...)
 	var notes []string
 	for _, p := range found.Problems {
@@ -138,13 +142,14 @@ func (c *codesView) addTexts(texts []string, source string) {
 	for _, m := range found.Missing {
 		notes = append(notes, "The Google Authenticator export is incomplete: "+m+" is missing. Scan it too.")
 	}
-	c.offer(found.Accounts, notes, source)
+	c.offer(found.Accounts, notes, source, ask)
 }
 
 // offer adds what was found. One new account is added at once; one with the key of
 // an account already in Ward asks "update or skip"; several are offered as a list
-// with a checkbox each. What is already in Ward as found is only reported.
-func (c *codesView) offer(accounts []vault.Account, notes []string, source string) {
+// with a checkbox each; with ask, one new account is offered that way too. What is
+// already in Ward as found is only reported.
+func (c *codesView) offer(accounts []vault.Account, notes []string, source string, ask bool) {
 	var cands []workflow.Candidate
 	var present []string
 	for _, cd := range workflow.Plan(c.all, accounts) {
@@ -162,9 +167,9 @@ func (c *codesView) offer(accounts []vault.Account, notes []string, source strin
 		c.say("No account found in " + source + ".")
 	case len(cands) == 0:
 		c.say(strings.Join(notes, " "))
-	case len(cands) == 1 && cands[0].Standing == workflow.New:
+	case len(cands) == 1 && cands[0].Standing == workflow.New && !ask:
 		c.save(cands, notes)
-	case len(cands) == 1:
+	case len(cands) == 1 && cands[0].Standing != workflow.New:
 		c.askUpdate(cands[0], notes)
 	default:
 		c.showPick(cands, notes, source)
@@ -255,6 +260,10 @@ func (c *codesView) showPick(cands []workflow.Candidate, notes []string, source 
 	})
 	p.Add.Importance = widget.HighImportance
 	title := fmt.Sprintf("%d accounts found in %s", len(cands), source)
+	if len(cands) == 1 {
+		title = "Add the account found in " + source + "?"
+		p.Add.SetText("Add")
+	}
 	d = dialog.NewCustomWithoutButtons(title, container.NewBorder(nil,
 		container.NewHBox(widget.NewButton("Cancel", func() { d.Hide() }), p.Add), nil, nil,
 		container.NewVScroll(box)), c.u.win)

@@ -61,6 +61,16 @@ type Config struct {
 	// NoWatcher: no file watcher on the sync folder; Tick looks at its listing
 	// (tests, which drive the clock).
 	NoWatcher bool
+
+	// Links are the otpauth:// or otpauth-migration:// links Ward was started with
+	// (a browser opens them with Ward): the window shows the accounts found and asks
+	// before adding, once the vault is open.
+	Links []string
+	// Arrivals starts delivering what later starts of Ward hand to this window
+	// (internal/single): receive, callable from any goroutine, takes their
+	// arguments: links to offer as Links are, or none to come to the front. nil:
+	// no other start reaches this window (tests).
+	Arrivals func(receive func(args []string))
 }
 
 // UI is the window's content. Its widgets are fields so tests can reach them.
@@ -75,6 +85,7 @@ type UI struct {
 	lastActive time.Time     // for the auto-lock
 	offset     time.Duration // the clock's measured error: add it to get the true time
 	systemDark bool          // the desktop prefers a dark look (Config.ColorScheme)
+	links      []string      // links handed to the window, offered once the vault is open
 	sync       syncState     // the sync through a folder (sync.go)
 
 	// The unlock and first-run screens.
@@ -104,6 +115,7 @@ func New(win fyne.Window, cfg Config) *UI {
 	}
 	u := &UI{cfg: cfg, win: win, root: container.NewStack(), set: loadSettings(fyne.CurrentApp().Preferences())}
 	u.applyTheme()
+	u.links = cfg.Links
 	if cfg.ColorScheme != nil {
 		cfg.ColorScheme(u.systemScheme)
 	}
@@ -161,6 +173,9 @@ func (u *UI) Start() {
 	lc := fyne.CurrentApp().Lifecycle()
 	lc.SetOnEnteredForeground(func() { u.sync.hidden = false })
 	lc.SetOnExitedForeground(func() { u.sync.hidden = true })
+	if u.cfg.Arrivals != nil {
+		u.cfg.Arrivals(func(args []string) { fyne.Do(func() { u.Arrived(args) }) })
+	}
 	go func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
@@ -197,6 +212,7 @@ func (u *UI) showCodes(v *vault.Vault) {
 		u.codes.say("Sync: " + syncErr.Error())
 	}
 	u.syncNotices(true)
+	u.offerLinks()
 	if u.win != nil {
 		u.win.SetOnDropped(u.codes.dropped)
 		u.win.Canvas().SetOnTypedRune(u.codes.typedRune)
@@ -205,4 +221,34 @@ func (u *UI) showCodes(v *vault.Vault) {
 			u.win.Canvas().AddShortcut(s.shortcut, s.do)
 		}
 	}
+}
+
+// Arrived is what another start of Ward handed over: the window comes to the front
+// and offers the accounts of the links, asking before adding them (now, or when
+// the vault is unlocked).
+func (u *UI) Arrived(links []string) {
+	if u.win != nil {
+		u.win.Show()
+		u.win.RequestFocus()
+	}
+	u.links = append(u.links, links...)
+	if u.codes != nil {
+		u.offerLinks()
+	} else if len(u.links) > 0 && u.Message != nil {
+		u.Message.SetText("A link to add is waiting: open the vault to see its accounts.")
+	}
+}
+
+// offerLinks shows the accounts of the links waiting, and asks before adding.
+func (u *UI) offerLinks() {
+	if len(u.links) == 0 || u.codes == nil {
+		return
+	}
+	links := u.links
+	u.links = nil
+	source := "the link"
+	if len(links) > 1 {
+		source = "the links"
+	}
+	u.codes.addFound(links, source, true)
 }

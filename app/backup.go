@@ -113,7 +113,7 @@ func (c *codesView) importData(data []byte, name string, ask func(retry bool, do
 				case err != nil:
 					c.say(name + ": " + err.Error() + ". Nothing was imported.")
 				default:
-					c.offer(r.Accounts, r.Skipped, name)
+					c.offer(r.Accounts, r.Skipped, name, false)
 				}
 			})
 		})

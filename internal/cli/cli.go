@@ -18,7 +18,9 @@ import (
 const usage = `Ward keeps your two-factor accounts in an encrypted vault and makes their codes.
 
 Usage:
-  ward                                  open the window
+  ward                                  open the window (or bring the running one to the front)
+  ward LINK...                          open otpauth:// or transfer links in the window, which
+                                        shows the accounts and asks before adding them
   ward init                             create a vault; asks for the recovery passphrase twice
   ward add URI...                       add otpauth:// links and Google Authenticator
                                         transfer links (` + vault.TransferScheme + `://)
@@ -150,6 +152,9 @@ func (c *cli) dispatch(args []string) error {
 	if len(rest) == 0 {
 		return c.cmdWindow()
 	}
+	if isLink(rest[0]) {
+		return c.cmdWindow(rest...)
+	}
 	cmd, rest := rest[0], rest[1:]
 	switch cmd {
 	case "init":
@@ -215,6 +220,12 @@ func parseFlags(fs *flag.FlagSet, args []string, stopAtCommand bool) ([]string, 
 		}
 		pos, args = append(pos, args[0]), args[1:]
 	}
+}
+
+// isLink tells an otpauth link (what a browser passes to `ward %u`) from a command.
+func isLink(arg string) bool {
+	arg = strings.ToLower(arg)
+	return strings.HasPrefix(arg, "otpauth://") || strings.HasPrefix(arg, vault.TransferScheme+"://")
 }
 
 func indexOf(args []string, s string) int {
