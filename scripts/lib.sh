@@ -42,7 +42,10 @@ TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oatht
   # in deploy/
   nginx caddy systemd
   # a real sync engine between two homes: two Syncthing instances on loopback
-  syncthing)
+  syncthing
+  # ward install-desktop: the scheme handler registered and queried with xdg-mime,
+  # the entry checked by desktop-file-validate
+  xdg-utils desktop-file-utils)
 
 # The benchmarks: zbarimg, the peer the QR decoder is measured against; nginx,
 # in front of the server for forward-auth and two instances.

@@ -60,6 +60,9 @@ Usage:
   ward serve [--addr A] [--data DIR] ...  the enrollment server (see the README)
   ward admin add-user|users|reset-2fa|add-token ...  manage its users and tokens
   ward passwd                           change the recovery passphrase
+  ward install-desktop [--uninstall]    add Ward to the desktop's menu with its icon, as the
+                                        application that opens otpauth:// links (xdg-mime);
+                                        --uninstall removes it
   ward --version                        the version and the commit Ward was built from
 
 Global options (before or after the command):
@@ -183,6 +186,8 @@ func (c *cli) dispatch(args []string) error {
 		return c.cmdServer(append([]string{cmd}, rest...))
 	case "version":
 		return c.cmdVersion(rest)
+	case "install-desktop":
+		return c.cmdInstallDesktop(rest)
 	case "help":
 		fmt.Fprintf(c.Stdout, usage, defaultVaultPath(c.Getenv))
 		return nil
