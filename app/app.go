@@ -87,6 +87,7 @@ type UI struct {
 	systemDark bool          // the desktop prefers a dark look (Config.ColorScheme)
 	links      []string      // links handed to the window, offered once the vault is open
 	sync       syncState     // the sync through a folder (sync.go)
+	team       *teamView     // the Team page, once shown, and the server it hosts (team.go)
 
 	// The unlock and first-run screens.
 	Passphrase, Repeat *widget.Entry
@@ -114,6 +115,9 @@ func New(win fyne.Window, cfg Config) *UI {
 		cfg.Go = func(f func()) { go f() }
 	}
 	u := &UI{cfg: cfg, win: win, root: container.NewStack(), set: loadSettings(fyne.CurrentApp().Preferences())}
+	if win != nil {
+		win.SetOnClosed(u.closeTeam) // the hosted server stops with the window
+	}
 	u.applyTheme()
 	u.links = cfg.Links
 	if cfg.ColorScheme != nil {
@@ -153,6 +157,9 @@ func (u *UI) Tick(now time.Time) {
 	}
 	u.codes.tick(now.Add(u.correction()))
 	u.pollSync(now)
+	if u.teamVisible() {
+		u.team.tick(now)
+	}
 }
 
 // codeTime is the time codes are made for: the clock, corrected if the user asked.
@@ -173,6 +180,7 @@ func (u *UI) Start() {
 	lc := fyne.CurrentApp().Lifecycle()
 	lc.SetOnEnteredForeground(func() { u.sync.hidden = false })
 	lc.SetOnExitedForeground(func() { u.sync.hidden = true })
+	u.startTeam()
 	if u.cfg.Arrivals != nil {
 		u.cfg.Arrivals(func(args []string) { fyne.Do(func() { u.Arrived(args) }) })
 	}

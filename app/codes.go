@@ -114,7 +114,8 @@ func newCodesView(u *UI) *codesView {
 	add.Importance = widget.HighImportance
 	lock := widget.NewButtonWithIcon("", theme.VisibilityOffIcon(), u.Lock)
 	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), c.showSettings)
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(c.Tags, add, settings, lock), c.Search)
+	team := widget.NewButtonWithIcon("", theme.AccountIcon(), u.showTeam) // team.go
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(c.Tags, add, team, settings, lock), c.Search)
 	c.ClockNote = wrapped("")
 	c.FixClock = widget.NewButtonWithIcon("Correct the codes", theme.HistoryIcon(), func() { u.setCorrection(true) })
 	c.clockBanner = container.NewBorder(nil, nil, nil, container.NewCenter(c.FixClock), c.ClockNote)
@@ -618,6 +619,7 @@ func (c *codesView) shortcuts() []shortcut {
 		{ctrl(fyne.KeyL), func(fyne.Shortcut) { c.u.Lock() }},
 		{ctrl(fyne.KeyN), func(fyne.Shortcut) { c.showAdd() }},
 		{ctrl(fyne.KeyComma), func(fyne.Shortcut) { c.showSettings() }},
+		{ctrl(fyne.KeyT), func(fyne.Shortcut) { c.u.showTeam() }},
 		{&fyne.ShortcutPaste{}, func(fyne.Shortcut) { c.pasteLink() }},
 	}
 }

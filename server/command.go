@@ -64,6 +64,9 @@ type options struct {
 	metrics     *metrics.Metrics // made by open when metricsAddr is set and serving
 	serving     bool
 	envErr      error // a WARD_SERVER_*_FILE that cannot be read, or set with its variable
+
+	cfg  service.Config // what open gave the service (host.go serves with it)
+	keys *service.Keys
 }
 
 // nudge tells the mail sender, when there is one, that mail was queued.
@@ -184,11 +187,13 @@ func (o *options) open(log *slog.Logger) (*service.Server, store.Store, error) {
 		st.Close()
 		return nil, nil, err
 	}
-	srv, err := service.New(service.Config{Issuer: o.issuer, Skew: o.skew, BackupCodes: o.backupCodes,
+	o.cfg = service.Config{Issuer: o.issuer, Skew: o.skew, BackupCodes: o.backupCodes,
 		RememberDays: o.rememberDays, TrustedProxies: proxies, AuditDays: o.auditDays,
 		Policy:        auth.Policy{MaxAttempts: o.maxAttempts, Lockout: o.lockout},
 		SecureCookies: strings.HasPrefix(o.baseURL, "https://"), Log: log, BaseURL: o.baseURL,
-		Nudge: func() { o.nudge() }, Metrics: o.metrics, RulesFile: rules, CookieDomain: cookieDomain}, st, keys)
+		Nudge: func() { o.nudge() }, Metrics: o.metrics, RulesFile: rules, CookieDomain: cookieDomain}
+	o.keys = keys
+	srv, err := service.New(o.cfg, st, keys)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -273,33 +278,16 @@ func serve(ctx context.Context, args []string, std IO) error {
 		}
 		defer stopMetrics()
 	}
-	// The outbox's sender: mails go out while the server runs (and, queued by
-	// `ward admin` meanwhile, within seconds).
-	if o.smtpURL != "" {
-		cfg, err := wardmail.ParseURL(o.smtpURL)
-		if err != nil {
-			return fmt.Errorf("--smtp-url: %w", err)
-		}
-		cfg.From = o.mailFrom
-		sender, err := wardmail.NewSender(st, cfg, log)
-		if err != nil {
-			return err
-		}
-		o.sender = sender
-		mailCtx, stopMail := context.WithCancel(context.Background())
-		mailDone := make(chan struct{})
-		go func() { defer close(mailDone); sender.Run(mailCtx) }()
-		defer func() { stopMail(); <-mailDone }() // before the store closes
-		log.Info("mail", "smtp", cfg.String())
-	} else {
-		log.Info("no --smtp-url: mails wait in the outbox until one is given")
+	stopMail, err := startMail(&o, st, log)
+	if err != nil {
+		return err
 	}
+	defer stopMail() // before the store closes
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.addr, err)
 	}
-	hs := &http.Server{Handler: web.New(srv).Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := httpServer(srv)
 	log.Info("serving", "addr", ln.Addr().String(), "data", o.data)
 	done := make(chan error, 1)
 	go func() {
@@ -328,6 +316,37 @@ func serve(ctx context.Context, args []string, std IO) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startMail starts the outbox's sender when --smtp-url is given: mails go out
+// while the server runs (and, queued by `ward admin` meanwhile, within seconds).
+// stop ends it.
+func startMail(o *options, st store.Store, log *slog.Logger) (stop func(), err error) {
+	if o.smtpURL == "" {
+		log.Info("no --smtp-url: mails wait in the outbox until one is given")
+		return func() {}, nil
+	}
+	cfg, err := wardmail.ParseURL(o.smtpURL)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-url: %w", err)
+	}
+	cfg.From = o.mailFrom
+	sender, err := wardmail.NewSender(st, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	o.sender = sender
+	mailCtx, cancel := context.WithCancel(context.Background())
+	mailDone := make(chan struct{})
+	go func() { defer close(mailDone); sender.Run(mailCtx) }()
+	log.Info("mail", "smtp", cfg.String())
+	return func() { cancel(); <-mailDone }, nil
+}
+
+// httpServer is the HTTP server over srv, with its timeouts.
+func httpServer(srv *service.Server) *http.Server {
+	return &http.Server{Handler: web.New(srv).Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 }
 
 func admin(ctx context.Context, cmd string, args []string, std IO) error {
@@ -546,18 +565,11 @@ func adminPolicy(ctx context.Context, srv *service.Server, fs *flag.FlagSet, o *
 		case "require":
 			p.Require2FA = require
 		case "deadline":
-			switch {
-			case deadline == "none" || deadline == "":
-				p.Deadline = time.Time{}
-			default:
-				t, err := time.Parse(time.RFC3339, deadline)
-				if err != nil {
-					if t, err = time.Parse("2006-01-02", deadline); err != nil {
-						bad = fmt.Errorf("--deadline %q: give a date (2027-01-31), RFC 3339 (2027-01-31T18:00:00Z), or none", deadline)
-					}
-				}
-				p.Deadline = t
+			t, err := ParseDeadline(deadline)
+			if err != nil {
+				bad = fmt.Errorf("--deadline %q: %w", deadline, err)
 			}
+			p.Deadline = t
 		case "max-attempts":
 			p.MaxAttempts = o.maxAttempts
 		case "lockout":
@@ -596,6 +608,22 @@ func adminPolicy(ctx context.Context, srv *service.Server, fs *flag.FlagSet, o *
 	fmt.Fprintf(tw, "backup codes\t%d\n", p.BackupCodes)
 	fmt.Fprintf(tw, "changed\t%s by %s\n", p.Updated.UTC().Format(time.RFC3339), p.UpdatedBy)
 	return tw.Flush()
+}
+
+// ParseDeadline reads a deadline for two-factor sign-in as admins give it: a
+// date (midnight UTC), RFC 3339, or none ("none" or "": zero).
+func ParseDeadline(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "none" || s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		if t, err = time.Parse("2006-01-02", s); err != nil {
+			return time.Time{}, errors.New("give a date (2027-01-31), RFC 3339 (2027-01-31T18:00:00Z), or none")
+		}
+	}
+	return t, nil
 }
 
 func deadlineOrNull(t time.Time) any {

@@ -636,9 +636,13 @@ type Enrollment struct {
 }
 
 // QR is the otpauth link as a QR code (PNG), made here: no outside service sees it.
-func (e Enrollment) QR() ([]byte, error) {
+func (e Enrollment) QR() ([]byte, error) { return QR(e.URI) }
+
+// QR is text as a QR code (PNG, 264 pixels square with its quiet zone): the
+// enrollment's link, the server's address in the window's Team page.
+func QR(text string) ([]byte, error) {
 	hints := map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_MARGIN: 4, gozxing.EncodeHintType_ERROR_CORRECTION: "M"}
-	m, err := qrcode.NewQRCodeWriter().Encode(e.URI, gozxing.BarcodeFormat_QR_CODE, 264, 264, hints)
+	m, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, 264, 264, hints)
 	if err != nil {
 		return nil, err
 	}

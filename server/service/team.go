@@ -24,7 +24,8 @@ import (
 // admin decides; the audit; and the mails each of these sends, queued in the same
 // transaction as the change (store.Mail) and sent by package mail.
 
-// Actor is who makes an admin change: a signed-in admin, or the command line.
+// Actor is who makes an admin change: a signed-in admin, the command line or the
+// window.
 type Actor struct {
 	ID   int64 // 0: the command line
 	Name string
@@ -33,6 +34,10 @@ type Actor struct {
 
 // CommandLine is the actor of `ward admin`.
 var CommandLine = Actor{Name: "ward admin"}
+
+// Window is the actor of the window's Team page, which works on the data folder
+// as `ward admin` does: whoever may run one on this machine may use the other.
+var Window = Actor{Name: "ward window"}
 
 // InviteLife is how long an invitation's link works.
 const InviteLife = 72 * time.Hour
@@ -201,9 +206,14 @@ func (s *Server) queued() {
 	}
 }
 
-// Policy is the policy in force, for an admin.
+// Policy is the policy in force, for an admin: as stored, not as cached (another
+// server, `ward admin` or the window may have changed it a moment ago).
 func (s *Server) Policy(ctx context.Context, a Actor) (store.Policy, error) {
-	return s.policy(ctx)
+	p, err := s.store.Policy(ctx, s.defaults())
+	if err == nil {
+		s.pol.set(p)
+	}
+	return p, err
 }
 
 // SetPolicy saves the policy: the admin's values win over the command line's from
