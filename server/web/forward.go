@@ -143,12 +143,34 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, nginx bool) {
 	}
 }
 
-// authzRefusal answers a refusal as a line of text in the browser's language:
-// Caddy and Traefik show it as it is.
+// authzRefusal answers a refusal in the browser's language: Caddy and Traefik show
+// it as it is, nginx through its error_page (deploy/nginx.conf). A browser that
+// asks for HTML, where Ward's base URL is known, gets a page in Ward's style, its
+// stylesheet and links on Ward's host (the page shows on the app's, whose /static
+// is the app's), under a policy that allows Ward's origin only; anyone else a line
+// of text.
 func (s *Server) authzRefusal(w http.ResponseWriter, r *http.Request, status int, key string) {
+	if origin, base := s.wardOrigin(); status >= 403 && base != "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		lang := i18n.Match("", r.Header.Get("Accept-Language"))
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src "+origin+" data:; style-src "+origin+
+			"; script-src "+origin+"; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+		s.render(w, r, status, "refused", view{Lang: lang, Title: "page.refused.title",
+			Error: i18n.T(lang, key), Assets: base, Home: base + "/account"})
+		return
+	}
 	w.Header()["Content-Type"] = textType
 	w.WriteHeader(status)
 	w.Write([]byte(i18n.T(i18n.Match("", r.Header.Get("Accept-Language")), key) + "\n"))
+}
+
+// wardOrigin is Ward's origin (scheme and host) and the base of its pages from
+// --base-url (as signInURL uses it), "" when none was given or it does not parse.
+func (s *Server) wardOrigin() (origin, base string) {
+	u, err := url.Parse(s.cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", ""
+	}
+	return u.Scheme + "://" + u.Host, strings.TrimRight(s.cfg.BaseURL, "/")
 }
 
 // trusted reports whether addr is in --trusted-proxies.

@@ -362,6 +362,51 @@ func TestForwardAuthDisabled(t *testing.T) {
 	})
 }
 
+// A refusal a browser sees (a deny rule) is a page in Ward's style and the
+// browser's language, its stylesheet and the way on from Ward's own host (the
+// page shows on the app's), under a policy that allows Ward's origin only and no
+// form; a client that does not ask for HTML, or a server with no base URL, gets
+// the sentence as a line of text.
+func TestForwardAuthRefusalPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, eng storetest.Engine) {
+		e := forwardEnv(t, eng)
+		e.addUser("bob")
+		_, bob := e.signInAs("bob", "")
+		page := "https://wiki.example.test/admin/settings"
+		html := "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+		for _, p := range []proxy{nginx, caddy} {
+			d := e.authz(p, "GET", page, bob, "Accept", html, "Accept-Language", "fr-FR,fr;q=0.9")
+			if d.status != 403 || !strings.HasPrefix(d.header.Get("Content-Type"), "text/html") {
+				t.Fatalf("%s: %d %q", p, d.status, d.header.Get("Content-Type"))
+			}
+			for _, want := range []string{`lang="fr"`, "Accès refusé", "Vous n&#39;avez pas accès à cette page",
+				`href="https://auth.example.test/static/style.css"`, `href="https://auth.example.test/account"`} {
+				if !strings.Contains(d.body, want) {
+					t.Errorf("%s: the page lacks %s:\n%s", p, want, d.body)
+				}
+			}
+			if strings.Contains(d.body, `"/static/`) || strings.Contains(d.body, "<form") || strings.Contains(d.body, "bob") {
+				t.Errorf("%s: a path of the app's host, a form or the user's name on the page:\n%s", p, d.body)
+			}
+			csp := d.header.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "style-src https://auth.example.test;") || !strings.Contains(csp, "form-action 'none'") || strings.Contains(csp, "'self'") {
+				t.Errorf("%s: policy %q", p, csp)
+			}
+			d = e.authz(p, "GET", page, bob, "Accept", "*/*")
+			if d.status != 403 || !strings.HasPrefix(d.header.Get("Content-Type"), "text/plain") || d.body != "You have no access to this page: ask an admin.\n" {
+				t.Errorf("%s without HTML asked: %d %q %q", p, d.status, d.header.Get("Content-Type"), d.body)
+			}
+		}
+
+		e = forwardEnv(t, eng, func(c *service.Config) { c.BaseURL = "" })
+		e.addUser("bob")
+		_, bob = e.signInAs("bob", "")
+		if d := e.authz(nginx, "GET", page, bob, "Accept", html); d.status != 403 || !strings.HasPrefix(d.header.Get("Content-Type"), "text/plain") {
+			t.Errorf("no base URL: %d %q %q", d.status, d.header.Get("Content-Type"), d.body)
+		}
+	})
+}
+
 // Headers that name the original request are believed only from a trusted
 // proxy, and each endpoint reads only its own proxy's: the other kind could
 // have come from the client through the proxy.

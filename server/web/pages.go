@@ -100,6 +100,10 @@ type view struct {
 	// RD is where the browser returns after signing in (a protected app's URL,
 	// checked: returnTo), carried by the sign-in steps' forms; RDHost its host.
 	RD, RDHost string
+	// Assets prefixes the stylesheet's, script's and logo's paths: "" on Ward's
+	// own pages; Ward's base URL on a refusal shown on an app's host, whose own
+	// /static is the app's (Home is then Ward's account page there).
+	Assets, Home string
 }
 
 // langOption is a language of the account page's choice.
