@@ -267,7 +267,11 @@ func (c *codesView) showPick(cands []workflow.Candidate, notes []string, source 
 	d = dialog.NewCustomWithoutButtons(title, container.NewBorder(nil,
 		container.NewHBox(widget.NewButton("Cancel", func() { d.Hide() }), p.Add), nil, nil,
 		container.NewVScroll(box)), c.u.win)
-	d.Resize(fyne.NewSize(420, 420))
+	if len(cands) == 1 && len(notes) == 0 {
+		d.Resize(fyne.NewSize(420, 200)) // the question and one line: no empty list below
+	} else {
+		d.Resize(fyne.NewSize(420, 420))
+	}
 	c.pick = p
 	d.Show()
 }

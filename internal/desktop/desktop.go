@@ -75,6 +75,12 @@ func Entry(exe string) (string, error) {
 	if strings.ContainsAny(exe, "\"`$\\%\n\r\t") {
 		return "", fmt.Errorf("the path of ward (%s) has a character a desktop entry's Exec cannot hold", exe)
 	}
+	cmd := exe
+	if strings.ContainsAny(exe, " '<>~|&;*?#()") {
+		// Quoted as the specification says; xdg-open 1.1.3 (Debian 12) cannot
+		// run a quoted Exec, so a path that needs no quotes gets none.
+		cmd = `"` + exe + `"`
+	}
 	var mime strings.Builder
 	for _, s := range Schemes {
 		mime.WriteString("x-scheme-handler/" + s + ";")
@@ -84,7 +90,7 @@ Type=Application
 Name=Ward
 GenericName=Authenticator
 Comment=Two-factor codes from an encrypted, restorable vault
-Exec="` + exe + `" %u
+Exec=` + cmd + ` %u
 Icon=` + ID + `
 Terminal=false
 Categories=Utility;Security;

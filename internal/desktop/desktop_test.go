@@ -30,6 +30,9 @@ func TestEntry(t *testing.T) {
 			t.Errorf("entry lacks %q:\n%s", want, e)
 		}
 	}
+	if e, _ := Entry("/usr/bin/ward"); !strings.Contains(e, "\nExec=/usr/bin/ward %u\n") {
+		t.Errorf("a path with no space is quoted:\n%s", e)
+	}
 	for _, bad := range []string{"ward", "/tmp/$HOME/ward", "/tmp/a\"b/ward", "/tmp/100%/ward", "/tmp/a\nb/ward"} {
 		if _, err := Entry(bad); err == nil {
 			t.Errorf("Entry(%q) accepted", bad)
