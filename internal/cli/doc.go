@@ -15,7 +15,9 @@
 // One file per command: init.go, add.go, list.go, code.go, rm.go, passwd.go,
 // scan.go, import.go, export.go, sync.go, backup.go (ward backup verify, the
 // restore drill), serve.go (serve and admin, the enrollment server's own command
-// line) and window.go (`ward` alone: the window's wiring).
+// line), desktop.go (ward install-desktop), version.go (ward --version) and
+// window.go (`ward` alone or `ward LINK...`: the hand-over to a running window
+// through internal/single, else the window's wiring).
 // cli.go holds the dispatch, the global flags and the errors; vault.go opening the
 // vault (keyring, passphrase); prompt.go the passphrase prompt; report.go the
 // sentences shared by add, scan and import.
