@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -294,12 +295,18 @@ func TestRealWindowScreens(t *testing.T) {
 				t.Fatalf("no window; ward said %s", out.String())
 			}
 			exec.Command("xdotool", "windowfocus", "--sync", id).Run()
+			// The list: any of its issuers (Tesseract misreads one now and then
+			// beside its icon, "jitHub" for GitHub in a clean-clone run).
+			list := "GitHub|Google|Airbnb|Issuu|Steam"
 			for _, v := range []struct{ name, keys, want string }{
-				{"list", "", "GitHub"},
+				{"list", "", list},
 				{"add", "ctrl+n", "Add an account"},
 				{"settings", "Escape ctrl+comma", "Clear the clipboard"},
 				{"unlock", "Escape ctrl+l", "Ward is locked"},
 			} {
+				seen := func(words string) bool {
+					return slices.ContainsFunc(strings.Split(v.want, "|"), func(w string) bool { return strings.Contains(words, w) })
+				}
 				for _, k := range strings.Fields(v.keys) {
 					exec.Command("xdotool", "key", "--window", id, k).Run()
 					time.Sleep(300 * time.Millisecond)
@@ -308,11 +315,11 @@ func TestRealWindowScreens(t *testing.T) {
 				var img image.Image
 				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
 					img = windowShot(t, id)
-					if words = ocr(t, img); strings.Contains(words, v.want) {
+					if words = ocr(t, img); seen(words) {
 						break
 					}
 				}
-				if !strings.Contains(words, v.want) {
+				if !seen(words) {
 					t.Fatalf("%s: %q is not on the window; OCR read %q", v.name, v.want, words)
 				}
 				if dir != "" {
