@@ -111,6 +111,7 @@ type teamView struct {
 	StartBtn             *widget.Button
 	StartWithWard        *widget.Check
 	ServerNote           *widget.Label
+	Serving              *widget.Label // above the tabs while the server runs: where
 	URL                  *widget.Hyperlink
 	QR                   *canvas.Image
 
@@ -162,10 +163,7 @@ func (u *UI) startTeam() {
 		if u.team == nil {
 			u.team = newTeamView(u)
 		}
-		u.team.open(p.Folder)
-		if u.team.folder != nil {
-			u.team.start()
-		}
+		u.team.open(p.Folder, u.team.start)
 	}
 }
 
@@ -335,7 +333,9 @@ func newTeamView(u *UI) *teamView {
 		container.NewTabItem("Server", container.NewVScroll(serverTab)),
 	)
 	title := widget.NewLabelWithStyle("Team", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	top := container.NewVBox(container.NewBorder(nil, nil, back, nil, title),
+	t.Serving = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	t.Serving.Importance = widget.SuccessImportance
+	top := container.NewVBox(container.NewBorder(nil, nil, back, nil, container.NewBorder(nil, nil, title, t.Serving)),
 		container.NewBorder(nil, nil, widget.NewLabel("Data folder"), container.NewHBox(t.ChooseBtn, t.OpenBtn), t.Folder))
 	t.content = container.NewBorder(container.NewPadded(top), container.NewPadded(t.Status), nil, nil, t.Tabs)
 	t.showServer()
@@ -344,8 +344,8 @@ func newTeamView(u *UI) *teamView {
 }
 
 // open opens the data folder dir, closing the one open before (and stopping its
-// server).
-func (t *teamView) open(dir string) {
+// server); then, once it is open, runs the functions given.
+func (t *teamView) open(dir string, then ...func()) {
 	if dir == "" {
 		t.Status.SetText("Give the server's data folder.")
 		return
@@ -375,6 +375,9 @@ func (t *teamView) open(dir string) {
 			t.prefs.save(fyne.CurrentApp().Preferences())
 			t.Status.SetText("")
 			t.reload()
+			for _, f := range then {
+				f()
+			}
 		})
 	})
 }
@@ -825,6 +828,7 @@ func (t *teamView) showServer() {
 		t.ServerNote.SetText("The server is not running. The Team page works on the data folder without it.")
 		t.URL.Hide()
 		t.QR.Hide()
+		t.Serving.SetText("")
 		t.Addr.Enable()
 		t.updateButtons()
 		return
@@ -834,6 +838,7 @@ func (t *teamView) showServer() {
 	t.Addr.Disable()
 	t.ServerNote.SetText("The server runs at " + h.URL + " while this window is open. The team enrolls there; " +
 		"a phone on the same network opens it from this code.")
+	t.Serving.SetText("Serving at " + h.URL)
 	t.URL.SetText(h.URL)
 	t.URL.SetURLFromString(h.URL)
 	t.URL.Show()

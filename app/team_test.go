@@ -473,7 +473,7 @@ func TestTeamServerStartStop(t *testing.T) {
 		t.Fatal("GET /healthz does not answer while the server runs")
 	}
 	url := "http://" + addr
-	if te.team.URL.Text != url || !strings.Contains(te.team.ServerNote.Text, "runs at "+url+" while this window is open") || te.team.StartBtn.Text != "Stop the server" {
+	if te.team.URL.Text != url || te.team.Serving.Text != "Serving at "+url || !strings.Contains(te.team.ServerNote.Text, "runs at "+url+" while this window is open") || te.team.StartBtn.Text != "Stop the server" {
 		t.Fatalf("running: URL %q, note %q, button %q", te.team.URL.Text, te.team.ServerNote.Text, te.team.StartBtn.Text)
 	}
 	texts, err := scanner.Decode(te.team.QR.Image)
@@ -489,7 +489,7 @@ func TestTeamServerStartStop(t *testing.T) {
 	}
 
 	test.Tap(te.team.StartBtn)
-	if te.team.hosted != nil || healthy() || te.team.StartBtn.Text != "Start the server" || !te.team.QR.Hidden {
+	if te.team.hosted != nil || healthy() || te.team.StartBtn.Text != "Start the server" || !te.team.QR.Hidden || te.team.Serving.Text != "" {
 		t.Fatal("the server still answers, or says it runs, after Stop")
 	}
 	// Another address in use: one sentence, nothing started.
