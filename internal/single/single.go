@@ -20,7 +20,8 @@
 // The protocol is one JSON message per connection: the client writes
 // {"args":[...]} and closes its side for writing; the server answers one line,
 // "ok" or a sentence saying why it refused. A socket file left by a crashed window
-// (nobody answers a connection) is replaced by the next Listen.
+// (nobody answers a connection) is replaced by the next Listen; starts at the same
+// moment take turns on a lock file beside it (flock), which stays.
 package single
 
 import (
@@ -136,8 +137,18 @@ type Listener struct {
 }
 
 // Listen makes this process the window on path. A socket file nobody answers on
-// (a crashed window's) is replaced; one that answers is ErrRunning.
+// (a crashed window's) is replaced; one that answers is ErrRunning. Starts at the
+// same moment take turns on a lock file beside the socket (path + ".lock"), so that
+// one cannot remove the socket another has just made.
 func Listen(path string) (*Listener, error) {
+	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("listening for other starts of Ward: %w", err)
+	}
+	defer lock.Close() // and so unlocked
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("listening for other starts of Ward: %w", err)
+	}
 	ln, err := listen(path)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		if c, derr := net.DialTimeout("unix", path, Timeout); derr == nil {

@@ -229,3 +229,51 @@ func BenchmarkHandOver(b *testing.B) {
 		<-got
 	}
 }
+
+// Starts at the same moment over a crashed window's socket: exactly one becomes
+// the window, the others find it running, and it receives what they send.
+func TestSimultaneousStarts(t *testing.T) {
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), "ward.sock")
+		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.SetUnlinkOnClose(false)
+		ln.Close()
+		const starts = 4
+		results := make(chan *Listener, starts)
+		errs := make(chan error, starts)
+		for range starts {
+			go func() {
+				l, err := Listen(path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				results <- l
+			}()
+		}
+		var windows []*Listener
+		for range starts {
+			select {
+			case l := <-results:
+				windows = append(windows, l)
+			case err := <-errs:
+				if !errors.Is(err, ErrRunning) {
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+		}
+		if len(windows) != 1 {
+			t.Fatalf("round %d: %d windows", round, len(windows))
+		}
+		got := make(chan []string, 1)
+		go windows[0].Serve(func(args []string) { got <- args })
+		if err := Send(path, []string{"x"}); err != nil {
+			t.Fatalf("round %d: the window's socket was lost: %v", round, err)
+		}
+		received(t, got)
+		windows[0].Close()
+	}
+}
