@@ -7,6 +7,8 @@ go test -run '^$' -bench 'SecretService|CodeProcess' -benchtime 50x -count 3 .
 echo "== The window (targets: first frame < 500 ms, search keystroke < 16 ms, idle < 2 % of a core, untouched and with the search focused, and < 200 MB)"
 go test -run '^$' -bench 'FirstFrame|Search' -benchtime 50x ./app
 go test -run '^$' -bench 'IdleWindow40' -benchtime 1x .
+echo "== The window with its server running over a team's folder (targets: idle < 3 % of a core and < 250 MB)"
+go test -run '^$' -bench 'IdleTeamWindow40' -benchtime 1x .
 go test -run '^$' -bench 'WindowMap' -benchtime 10x .   # start to a mapped window
 
 echo "== ward code beside oathtool (hyperfine)"
