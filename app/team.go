@@ -319,11 +319,10 @@ func newTeamView(u *UI) *teamView {
 	t.QR = canvas.NewImageFromResource(nil)
 	t.QR.FillMode = canvas.ImageFillContain
 	t.QR.ScaleMode = canvas.ImageScalePixels
-	t.QR.SetMinSize(fyne.NewSize(160, 160))
+	t.QR.SetMinSize(fyne.NewSize(150, 150))
 	t.QR.Hide()
 	serverTab := container.NewVBox(widget.NewForm(widget.NewFormItem("Address", t.Addr)),
-		wrapped("127.0.0.1 is this computer only; 0.0.0.0 or this computer's address lets the team's phones and "+
-			"computers on this network reach it."),
+		wrapped("127.0.0.1: this computer only. 0.0.0.0: the team's network too."),
 		container.NewHBox(t.StartBtn, t.StartWithWard), t.ServerNote, container.NewCenter(t.URL), container.NewCenter(t.QR))
 
 	t.Tabs = container.NewAppTabs(
@@ -845,8 +844,8 @@ func (t *teamView) showServer() {
 	t.StartBtn.SetText("Stop the server")
 	t.StartBtn.SetIcon(theme.MediaStopIcon())
 	t.Addr.Disable()
-	t.ServerNote.SetText("The server runs at " + h.URL + " while this window is open. The team enrolls there; " +
-		"a phone on the same network opens it from this code.")
+	t.ServerNote.SetText("The server runs while this window is open. The team enrolls at " + h.URL +
+		"; a phone on the same network opens it from this code.")
 	t.Serving.SetText("Serving at " + h.URL)
 	t.URL.SetText(h.URL)
 	t.URL.SetURLFromString(h.URL)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -473,7 +475,7 @@ func TestTeamServerStartStop(t *testing.T) {
 		t.Fatal("GET /healthz does not answer while the server runs")
 	}
 	url := "http://" + addr
-	if te.team.URL.Text != url || te.team.Serving.Text != "Serving at "+url || !strings.Contains(te.team.ServerNote.Text, "runs at "+url+" while this window is open") || te.team.StartBtn.Text != "Stop the server" {
+	if te.team.URL.Text != url || te.team.Serving.Text != "Serving at "+url || !strings.Contains(te.team.ServerNote.Text, "runs while this window is open. The team enrolls at "+url) || te.team.StartBtn.Text != "Stop the server" {
 		t.Fatalf("running: URL %q, note %q, button %q", te.team.URL.Text, te.team.ServerNote.Text, te.team.StartBtn.Text)
 	}
 	texts, err := scanner.Decode(te.team.QR.Image)
@@ -521,5 +523,56 @@ func TestTeamServerStartStop(t *testing.T) {
 	w.Close()
 	if healthy() || u.team.hosted != nil {
 		t.Fatal("the server still answers after its window closed")
+	}
+}
+
+// TestTeamScreens renders each tab of the Team page, the server running, in light
+// and dark, and checks that each is drawn; with WARD_SCREENSHOTS=DIR it writes the
+// Server tab (its URL and QR code) to DIR/team-server-VARIANT.png for the README
+// (the Users tab is the real window's, TestTeamWindow).
+func TestTeamScreens(t *testing.T) {
+	dir := os.Getenv("WARD_SCREENSHOTS")
+	for _, variant := range []string{"light", "dark"} {
+		te := newTeamEnv(t)
+		fyne.CurrentApp().Preferences().SetString(prefTheme, variant)
+		te.ui.applyTheme()
+		te.win.Resize(fyne.NewSize(440, 560))
+		te.enroll("alice")
+		te.requestReset("alice", "phone left on the train")
+		te.later()
+		test.Tap(te.team.StartBtn)
+		if te.team.hosted == nil {
+			t.Fatalf("the server did not start: %q", te.team.ServerNote.Text)
+		}
+		for i, name := range []string{"users", "requests", "audit", "policy", "server"} {
+			te.team.Tabs.SelectIndex(i)
+			img := te.win.Canvas().Capture()
+			b, corner, differ := img.Bounds(), img.At(0, 0), 0
+			for y := b.Min.Y; y < b.Max.Y; y += 2 {
+				for x := b.Min.X; x < b.Max.X; x += 2 {
+					if img.At(x, y) != corner {
+						differ++
+					}
+				}
+			}
+			if share := float64(differ) / float64(b.Dx()*b.Dy()/4); share < 0.02 {
+				t.Fatalf("%s-%s: only %.1f%% of the window is drawn", name, variant, 100*share)
+			}
+			if name != "server" {
+				continue
+			}
+			if dir != "" {
+				f, err := os.Create(filepath.Join(dir, "team-server-"+variant+".png"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				png.Encode(f, img)
+				f.Close()
+			}
+			if texts, err := scanner.Decode(img); err != nil || len(texts) != 1 || texts[0] != te.team.hosted.URL {
+				t.Fatalf("the QR code on the rendered Server tab reads %v (%v), want %s", texts, err, te.team.hosted.URL)
+			}
+		}
+		test.Tap(te.team.StartBtn)
 	}
 }
