@@ -323,7 +323,8 @@ func newTeamView(u *UI) *teamView {
 	t.QR.Hide()
 	serverTab := container.NewVBox(widget.NewForm(widget.NewFormItem("Address", t.Addr)),
 		wrapped("127.0.0.1: this computer only. 0.0.0.0: the team's network too."),
-		container.NewHBox(t.StartBtn, t.StartWithWard), t.ServerNote, container.NewCenter(t.URL), container.NewCenter(t.QR))
+		container.NewHBox(t.StartBtn, t.StartWithWard),
+		container.NewBorder(nil, nil, container.NewVBox(t.QR), nil, container.NewVBox(t.ServerNote, t.URL)))
 
 	t.Tabs = container.NewAppTabs(
 		container.NewTabItem("Users", usersTab),
@@ -362,6 +363,8 @@ func (t *teamView) open(dir string, then ...func()) {
 	t.users, t.resets, t.audit, t.selected, t.selReset, t.stamp = nil, nil, nil, "", 0, ""
 	t.Status.SetText("Opening " + dir + "\u2026")
 	addr := strings.TrimSpace(t.Addr.Text)
+	_, err := os.Stat(filepath.Join(dir, "ward.db"))
+	made := errors.Is(err, os.ErrNotExist) // a new folder, or a typing mistake: say it
 	t.u.cfg.Go(func() {
 		f, err := server.OpenFolder(dir, "http://"+addr, os.Getenv)
 		freeHashMemory()
@@ -375,6 +378,9 @@ func (t *teamView) open(dir string, then ...func()) {
 			t.prefs.Folder = dir
 			t.prefs.save(fyne.CurrentApp().Preferences())
 			t.Status.SetText("")
+			if made {
+				t.Status.SetText("A new server data folder is made at " + dir + ".")
+			}
 			t.reload()
 			for _, f := range then {
 				f()

@@ -51,8 +51,8 @@ func newTeamEnv(t *testing.T) *teamEnv {
 		t.Fatalf("a folder without a database says %q", te.team.Status.Text)
 	}
 	test.Tap(te.team.OpenBtn)
-	if te.team.folder == nil {
-		t.Fatalf("the folder did not open: %q", te.team.Status.Text)
+	if te.team.folder == nil || te.team.Status.Text != "A new server data folder is made at "+dir+"." {
+		t.Fatalf("the folder did not open, or did not say it is new: %q", te.team.Status.Text)
 	}
 	other, err := server.OpenFolder(dir, "", func(string) string { return "" })
 	if err != nil {
