@@ -21,6 +21,7 @@ import (
 	"github.com/wardauth/ward/scanner"
 	"github.com/wardauth/ward/server"
 	"github.com/wardauth/ward/server/service"
+	"github.com/wardauth/ward/server/store"
 	"github.com/wardauth/ward/vault"
 )
 
@@ -488,6 +489,27 @@ func TestTeamServerStartStop(t *testing.T) {
 	te.team.invite.dialog.Submit()
 	if !strings.HasPrefix(te.team.link, url+"/invite/") {
 		t.Errorf("the invitation's link is %q, want it under %s", te.team.link, url)
+	}
+
+	// A user the window adds signs in on the server it hosts, and the sign-in
+	// shows in the page's audit.
+	test.Tap(te.team.Invite)
+	test.Type(te.team.invite.Name, "hank")
+	test.Type(te.team.invite.Password, teamPassword)
+	te.team.invite.dialog.Submit()
+	r, err := http.Post(url+"/api/v1/login", "application/json", strings.NewReader(`{"username":"hank","password":"`+teamPassword+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct{ Next string }
+	json.NewDecoder(r.Body).Decode(&answer)
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK || answer.Next != "enroll" { // signed in, and asked to enroll
+		t.Fatalf("hank's sign-in on the window's server: %s, next %q", r.Status, answer.Next)
+	}
+	te.later()
+	if i := slices.IndexFunc(te.team.audit, func(a store.AuditEvent) bool { return a.User == "hank" && a.Event == "login" }); i < 0 {
+		t.Fatalf("hank's sign-in is not in the page's audit: %v", te.team.audit)
 	}
 
 	test.Tap(te.team.StartBtn)
