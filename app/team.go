@@ -94,6 +94,7 @@ type teamView struct {
 	selReset  int64     // the request selected
 	reading   bool      // a read is under way off the UI thread
 	rereadDue bool      // a change came while reading
+	starting  bool      // the server is being started off the UI thread
 
 	Folder               *widget.Entry
 	OpenBtn, ChooseBtn   *widget.Button
@@ -355,7 +356,10 @@ func (t *teamView) open(dir string, then ...func()) {
 		t.reload()
 		return
 	}
-	t.stop()
+	if t.hosted != nil {
+		t.stop()
+		t.showServer()
+	}
 	if t.folder != nil {
 		t.folder.Close()
 		t.folder = nil
@@ -789,16 +793,18 @@ func (t *teamView) showReset() {
 
 // start starts the server on the address given, over the open folder.
 func (t *teamView) start() {
-	if t.folder == nil || t.hosted != nil {
+	if t.folder == nil || t.hosted != nil || t.starting {
 		return
 	}
 	addr := strings.TrimSpace(t.Addr.Text)
 	f := t.folder
 	t.ServerNote.SetText("Starting\u2026")
+	t.starting = true
 	t.u.cfg.Go(func() {
 		h, err := f.Serve(addr, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 		freeHashMemory()
 		fyne.Do(func() {
+			t.starting = false
 			if err != nil {
 				t.ServerNote.SetText("The server did not start: " + sentence(err))
 				return

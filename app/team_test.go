@@ -598,3 +598,26 @@ func TestTeamScreens(t *testing.T) {
 		test.Tap(te.team.StartBtn)
 	}
 }
+
+// Opening another data folder stops the server of the one before, and says so.
+func TestTeamOtherFolder(t *testing.T) {
+	te := newTeamEnv(t)
+	test.Tap(te.team.StartBtn)
+	if te.team.hosted == nil {
+		t.Fatalf("the server did not start: %q", te.team.ServerNote.Text)
+	}
+	addr := te.team.hosted.Addr
+	other := filepath.Join(t.TempDir(), "another")
+	te.team.Folder.SetText(other)
+	test.Tap(te.team.OpenBtn)
+	if te.team.folder == nil || te.team.folder.Dir != other || len(te.team.users) != 0 {
+		t.Fatalf("the other folder did not open: %q", te.team.Status.Text)
+	}
+	if te.team.hosted != nil || te.team.Serving.Text != "" || te.team.StartBtn.Text != "Start the server" {
+		t.Fatalf("the page still says the server runs: %q, %q", te.team.Serving.Text, te.team.StartBtn.Text)
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatalf("something still listens on %s", addr)
+	}
+}
