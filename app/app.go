@@ -178,7 +178,12 @@ func (u *UI) touch() { u.lastActive = u.cfg.Now() }
 // Start ticks once a second until the window closes.
 func (u *UI) Start() {
 	lc := fyne.CurrentApp().Lifecycle()
-	lc.SetOnEnteredForeground(func() { u.sync.hidden = false })
+	lc.SetOnEnteredForeground(func() {
+		u.sync.hidden = false
+		if u.teamVisible() { // back from a terminal's ward admin: show it at once
+			u.team.reload()
+		}
+	})
 	lc.SetOnExitedForeground(func() { u.sync.hidden = true })
 	u.startTeam()
 	if u.cfg.Arrivals != nil {
