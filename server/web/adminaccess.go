@@ -158,16 +158,9 @@ func (s *Server) renderAccess(w http.ResponseWriter, r *http.Request, a service.
 func (s *Server) pageSetAccess(w http.ResponseWriter, r *http.Request, a service.Actor, v view) {
 	text := r.PostForm.Get("rules")
 	if err := s.svc.SetAccessRules(r.Context(), a, text); err != nil {
-		if signedOut(w, r, err) || mustEnroll(w, r, err) {
-			return
+		if status, ok := s.formRefusal(w, r, err, &v); ok {
+			s.renderAccess(w, r, a, v, status, &text)
 		}
-		ref := s.refusal(w, err)
-		if ref.Status == http.StatusInternalServerError {
-			s.renderError(w, r, err, "error", v)
-			return
-		}
-		v.Error = ref.Text(v.Lang)
-		s.renderAccess(w, r, a, v, ref.Status, &text)
 		return
 	}
 	v.Notice = i18n.T(v.Lang, "page.access.saved")

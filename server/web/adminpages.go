@@ -69,6 +69,23 @@ func (s *Server) adminRefusal(w http.ResponseWriter, r *http.Request, err error,
 	s.renderError(w, r, err, name, v)
 }
 
+// formRefusal answers a refused change of an admin form: a session gone or an
+// enrollment due as everywhere, a server fault on the error page (ok false:
+// answered); any other refusal is the form's to show again, with v.Error set and
+// the status returned (ok true).
+func (s *Server) formRefusal(w http.ResponseWriter, r *http.Request, err error, v *view) (status int, ok bool) {
+	if signedOut(w, r, err) || mustEnroll(w, r, err) {
+		return 0, false
+	}
+	ref := s.refusal(w, err)
+	if ref.Status == http.StatusInternalServerError {
+		s.renderError(w, r, err, "error", *v)
+		return 0, false
+	}
+	v.Error = ref.Text(v.Lang)
+	return ref.Status, true
+}
+
 // usersData is the users page's own.
 type usersData struct {
 	Filter  string
@@ -145,16 +162,9 @@ func (s *Server) pageInviteUser(w http.ResponseWriter, r *http.Request, a servic
 		AdminBox: r.PostForm.Get("admin") == "1"}
 	link, err := s.svc.Invite(r.Context(), a, d.Name, d.Email, d.AdminBox)
 	if err != nil {
-		if signedOut(w, r, err) || mustEnroll(w, r, err) {
-			return
+		if status, ok := s.formRefusal(w, r, err, &v); ok {
+			s.renderUsers(w, r, a, v, status, d)
 		}
-		ref := s.refusal(w, err)
-		if ref.Status == http.StatusInternalServerError {
-			s.renderError(w, r, err, "error", v)
-			return
-		}
-		v.Error = ref.Text(v.Lang)
-		s.renderUsers(w, r, a, v, ref.Status, d)
 		return
 	}
 	if strings.HasPrefix(link, "/") { // no --base-url: the address this admin uses
@@ -223,15 +233,10 @@ func (s *Server) pageUserAction(w http.ResponseWriter, r *http.Request, a servic
 	}
 	status := http.StatusOK
 	if err != nil {
-		if signedOut(w, r, err) || mustEnroll(w, r, err) {
+		var ok bool
+		if status, ok = s.formRefusal(w, r, err, &v); !ok {
 			return
 		}
-		ref := s.refusal(w, err)
-		if ref.Status == http.StatusInternalServerError {
-			s.renderError(w, r, err, "error", v)
-			return
-		}
-		status, v.Error = ref.Status, ref.Text(v.Lang)
 	} else {
 		v.Notice = i18n.T(v.Lang, done, name)
 	}
@@ -314,16 +319,9 @@ func (s *Server) pageSetPolicy(w http.ResponseWriter, r *http.Request, a service
 		p.Deadline = t
 	}
 	if err := s.svc.SetPolicy(r.Context(), a, p); err != nil {
-		if signedOut(w, r, err) || mustEnroll(w, r, err) {
-			return
+		if status, ok := s.formRefusal(w, r, err, &v); ok {
+			s.renderPolicy(w, r, a, v, status)
 		}
-		ref := s.refusal(w, err)
-		if ref.Status == http.StatusInternalServerError {
-			s.renderError(w, r, err, "error", v)
-			return
-		}
-		v.Error = ref.Text(v.Lang)
-		s.renderPolicy(w, r, a, v, ref.Status)
 		return
 	}
 	v.Notice = i18n.T(v.Lang, "page.policy.saved")
@@ -393,15 +391,10 @@ func (s *Server) pageDecide(w http.ResponseWriter, r *http.Request, a service.Ac
 	}
 	status := http.StatusOK
 	if err := s.svc.DecideReset(r.Context(), a, id, decision == "approve"); err != nil {
-		if signedOut(w, r, err) || mustEnroll(w, r, err) {
+		var ok bool
+		if status, ok = s.formRefusal(w, r, err, &v); !ok {
 			return
 		}
-		ref := s.refusal(w, err)
-		if ref.Status == http.StatusInternalServerError {
-			s.renderError(w, r, err, "error", v)
-			return
-		}
-		status, v.Error = ref.Status, ref.Text(v.Lang)
 	} else if decision == "approve" {
 		v.Notice = i18n.T(v.Lang, "page.resets.done.approve", name)
 	} else {
