@@ -38,6 +38,7 @@ func (c *codesView) showAdd() {
 	)
 	d = dialog.NewCustom("Add an account", "Cancel", box, c.u.win)
 	d.Show()
+	c.u.focus(box.Objects[0].(*widget.Button)) // Ctrl+N, then Return or space: scan the screen
 }
 
 // pasteLink adds the otpauth or transfer links on the clipboard or, when it holds
@@ -201,6 +202,9 @@ func (c *codesView) save(cands []workflow.Candidate, notes []string) {
 		}
 	}
 	c.say(strings.Join(append(msg, notes...), " "))
+	if added := m.With(workflow.Added); len(added) == 1 && len(m) == 1 {
+		c.showEnroll(added[0].Result) // the site waits for its first code
+	}
 }
 
 // askUpdate offers to update an account that has the key of the one found.
@@ -302,6 +306,7 @@ func (c *codesView) showManual() {
 		case !c.changed(err, ""):
 		case m[0].Action == workflow.Added:
 			c.say("Added " + m[0].Result.Label() + ".")
+			c.showEnroll(m[0].Result)
 		default:
 			c.say(m[0].Result.Label() + " is already in Ward.")
 		}

@@ -64,6 +64,7 @@ type codesView struct {
 	del    *dialog.ConfirmDialog // the open "delete?" question
 	edit   *editForm             // the open edit dialog
 	passwd *passwdForm           // the open change-passphrase dialog
+	enroll *enrollCard           // the open card of a freshly added account's code
 }
 
 func newCodesView(u *UI) *codesView {
@@ -303,6 +304,9 @@ func (c *codesView) tick(now time.Time) {
 		if r.account.ID != "" {
 			c.tickRow(r, now)
 		}
+	}
+	if c.enroll != nil {
+		c.enroll.tick(now)
 	}
 }
 

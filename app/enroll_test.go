@@ -1,0 +1,127 @@
+package app
+
+import (
+	"image"
+	"image/color"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/wardauth/ward/internal/qrcorpus"
+	"github.com/wardauth/ward/scanner"
+	"github.com/wardauth/ward/vault"
+)
+
+// screenWith is a Capture that shows the QR codes of texts on a white screen.
+func screenWith(texts ...string) func(scanner.CaptureOptions) (image.Image, error) {
+	return func(o scanner.CaptureOptions) (image.Image, error) {
+		if o.Hide != nil {
+			defer o.Hide()()
+		}
+		img := image.NewRGBA(image.Rect(0, 0, 400*len(texts)+100, 400))
+		for i := range img.Pix {
+			img.Pix[i] = 255
+		}
+		for i, s := range texts {
+			qrcorpus.Draw(img, qrcorpus.Code{Text: s, Module: 3, X: 10 + 400*i, Y: 10},
+				color.RGBA{A: 255}, color.RGBA{255, 255, 255, 255})
+		}
+		return img, nil
+	}
+}
+
+// Ctrl+N then Return scans the screen; the account found on a site's enrollment
+// page is added and its code shown large at once with Copy focused: Return puts
+// the code on the clipboard (cleared after the timeout), the code follows the
+// clock while the card is open, Done closes it.
+func TestEnrollFromScreen(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	cfg := e.config(e.kr)
+	cfg.Capture = screenWith(linkGH)
+	e.win = test.NewTempWindow(t, nil)
+	e.ui = New(e.win, cfg)
+	e.win.SetContent(e.ui.Content())
+	e.win.Resize(fyne.NewSize(480, 640))
+	c := e.ui.codes
+
+	c.showAdd()
+	scan, ok := e.win.Canvas().Focused().(*widget.Button)
+	if !ok || scan.Text != "Scan the screen" {
+		t.Fatalf("the Add dialog's focus: %#v", e.win.Canvas().Focused())
+	}
+	test.Tap(scan) // what Return or space does on the focused button
+	card := c.enroll
+	if card == nil || len(c.all) != 2 {
+		t.Fatalf("after the scan: %d accounts, card %v, status %q", len(c.all), card, c.Status.Text)
+	}
+	gh, _ := vault.ParseURI(linkGH)
+	want, _ := gh.Code(e.now)
+	if card.Code.Text != Group(want) || card.Left.Text != "Changes in 1 s" {
+		t.Fatalf("the card shows %q, %q; want %q with 1 s left", card.Code.Text, card.Left.Text, Group(want))
+	}
+	if e.win.Canvas().Focused() != card.Copy {
+		t.Fatalf("Copy is not focused: %#v", e.win.Canvas().Focused())
+	}
+	card.Copy.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	clip := fyne.CurrentApp().Clipboard()
+	if clip.Content() != want || !strings.Contains(card.Note.Text, "Copied") {
+		t.Fatalf("after Return on Copy: clipboard %q, note %q", clip.Content(), card.Note.Text)
+	}
+
+	e.now = e.now.Add(time.Second) // the next period
+	e.ui.Tick(e.now)
+	next, _ := gh.Code(e.now)
+	if next == want || card.Code.Text != Group(next) || card.Left.Text != "Changes in 30 s" {
+		t.Fatalf("a period later the card shows %q, %q; want %q", card.Code.Text, card.Left.Text, Group(next))
+	}
+	if e.timers.fire(30*time.Second) != 1 || clip.Content() != "" {
+		t.Fatalf("the clipboard 30 s after the copy: %q", clip.Content())
+	}
+	test.Tap(card.Done)
+	if c.enroll != nil {
+		t.Fatal("Done left the card open")
+	}
+}
+
+// The card is for one new account a site is waiting on: not when several are
+// added at once, not for one already in Ward, not for HOTP (its code moves the
+// counter); a typed key gets it too.
+func TestEnrollCardOnlyForOneNewAccount(t *testing.T) {
+	e := newEnv(t, linkRFC)
+	e.open(e.kr)
+	c := e.ui.codes
+
+	c.addTexts([]string{linkGH, linkSPDX}, "the screen")
+	test.Tap(c.pick.Add)
+	if len(c.all) != 3 || c.enroll != nil {
+		t.Fatalf("two added: %d accounts, card %v", len(c.all), c.enroll)
+	}
+	c.addTexts([]string{linkGH}, "the screen")
+	if c.enroll != nil || !strings.HasPrefix(c.Status.Text, "Already in Ward") {
+		t.Fatalf("one already in Ward: card %v, status %q", c.enroll, c.Status.Text)
+	}
+	c.addTexts([]string{"otpauth://hotp/Issuu:James?secret=MFRGGZDFMZTWQ2LK&issuer=Issuu&counter=1"}, "the screen")
+	if len(c.all) != 4 || c.enroll != nil {
+		t.Fatalf("HOTP: %d accounts, card %v", len(c.all), c.enroll)
+	}
+	v, _ := vault.Open(e.path, e.kr)
+	for _, a := range v.Accounts() {
+		if a.Issuer == "Issuu" && a.Counter != 1 {
+			t.Fatalf("adding the HOTP account moved its counter to %d", a.Counter)
+		}
+	}
+
+	c.showManual()
+	f := c.manual
+	test.Type(f.Issuer, "Example")
+	test.Type(f.Name, "carol")
+	test.Type(f.Key, "KRSXG5CTMVRXEZLU")
+	test.Tap(f.Save)
+	if c.enroll == nil || c.enroll.account.Issuer != "Example" {
+		t.Fatalf("a typed key: card %v, status %q", c.enroll, c.Status.Text)
+	}
+}
