@@ -724,8 +724,12 @@ func (c *codesView) dropped(_ fyne.Position, uris []fyne.URI) {
 	}
 }
 
-// updateTray puts the favourites in the system tray menu: one click copies.
-func (c *codesView) updateTray() {
+// updateTray puts the favourites in the system tray menu: one click copies. While
+// this window hosts the team's server, the menu also says where it serves, opens
+// the Team page, and stops it.
+func (c *codesView) updateTray() { setTray(c.trayMenu()) }
+
+func (c *codesView) trayMenu() *fyne.Menu {
 	var items []*fyne.MenuItem
 	for _, a := range c.all {
 		if a.Favorite {
@@ -735,7 +739,21 @@ func (c *codesView) updateTray() {
 	if len(items) == 0 {
 		items = append(items, fyne.NewMenuItem("Mark accounts as favourites to copy them from here", nil))
 	}
-	setTray(fyne.NewMenu("Ward", items...)) // Fyne adds Quit
+	if t := c.u.team; t != nil && t.hosted != nil {
+		items = append(items, fyne.NewMenuItemSeparator(),
+			fyne.NewMenuItem("Team server at "+t.hosted.URL, func() {
+				if c.u.win != nil {
+					c.u.win.Show()
+					c.u.win.RequestFocus()
+				}
+				c.u.showTeam()
+			}),
+			fyne.NewMenuItem("Stop the team server", func() {
+				t.stop()
+				t.showServer()
+			}))
+	}
+	return fyne.NewMenu("Ward", items...) // Fyne adds Quit
 }
 
 // setTray shows menu in the system tray, where the desktop has one; nil clears it.

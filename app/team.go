@@ -842,6 +842,9 @@ func (t *teamView) stop() {
 
 // showServer shows whether the server runs, where, and its QR code.
 func (t *teamView) showServer() {
+	if t.u.codes != nil {
+		t.u.codes.updateTray() // the tray says whether it runs, too
+	}
 	h := t.hosted
 	if h == nil {
 		t.StartBtn.SetText("Start the server")

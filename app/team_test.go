@@ -621,3 +621,43 @@ func TestTeamOtherFolder(t *testing.T) {
 		t.Fatalf("something still listens on %s", addr)
 	}
 }
+
+// While the window hosts the server, the tray menu says where, opens the Team
+// page, and stops it; stopped, the menu says nothing of it.
+func TestTeamServerInTray(t *testing.T) {
+	te := newTeamEnv(t)
+	c := te.ui.codes
+	item := func(prefix string) *fyne.MenuItem {
+		for _, it := range c.trayMenu().Items {
+			if strings.HasPrefix(it.Label, prefix) {
+				return it
+			}
+		}
+		return nil
+	}
+	if item("Team server") != nil || item("Stop the team server") != nil {
+		t.Fatal("the tray names a server before it runs")
+	}
+	test.Tap(te.team.StartBtn)
+	if te.team.hosted == nil {
+		t.Fatalf("the server did not start: %q", te.team.ServerNote.Text)
+	}
+	at := item("Team server at ")
+	if at == nil || at.Label != "Team server at "+te.team.hosted.URL {
+		t.Fatalf("running, the tray menu is %v", c.trayMenu().Items)
+	}
+	te.ui.show(c.content) // back to the codes; the tray's item opens the Team page
+	at.Action()
+	if !te.ui.teamVisible() {
+		t.Fatal("the tray's server item did not open the Team page")
+	}
+	addr := te.team.hosted.Addr
+	item("Stop the team server").Action()
+	if te.team.hosted != nil || te.team.StartBtn.Text != "Start the server" || item("Team server") != nil {
+		t.Fatalf("after the tray's Stop: running %v, button %q", te.team.hosted != nil, te.team.StartBtn.Text)
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatalf("%s still accepts connections after the tray's Stop", addr)
+	}
+}
