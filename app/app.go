@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardauth/ward/icons"
@@ -102,6 +103,7 @@ type UI struct {
 // New builds the window's content: the codes if the keyring opens the vault, the
 // passphrase screen if it is locked, the welcome screen if there is no vault yet.
 func New(win fyne.Window, cfg Config) *UI {
+	loadTranslations()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -128,7 +130,7 @@ func New(win fyne.Window, cfg Config) *UI {
 	case err == nil:
 		u.showCodes(v)
 	case errors.Is(err, vault.ErrLocked):
-		u.showUnlock("The keyring does not hold this vault's key. Enter the recovery passphrase to open it.")
+		u.showUnlock(lang.L("The keyring does not hold this vault's key. Enter the recovery passphrase to open it."))
 	case errors.Is(err, vault.ErrNoVault) && cfg.Create != nil:
 		u.showWelcome()
 	default:
@@ -210,7 +212,7 @@ func (u *UI) Lock() {
 	u.vault, u.codes = nil, nil
 	u.stopSync()
 	setTray(nil)
-	u.showUnlock("Enter the recovery passphrase to open it.")
+	u.showUnlock(lang.L("Enter the recovery passphrase to open it."))
 }
 
 func (u *UI) showCodes(v *vault.Vault) {
@@ -222,7 +224,7 @@ func (u *UI) showCodes(v *vault.Vault) {
 	u.checkClock()
 	u.codes.weeklyDrill()
 	if syncErr != nil {
-		u.codes.say("Sync: " + syncErr.Error())
+		u.codes.say(lang.L("Sync: {{.Error}}", args{"Error": errText(syncErr)}))
 	}
 	u.syncNotices(true)
 	u.offerLinks()
@@ -248,7 +250,7 @@ func (u *UI) Arrived(links []string) {
 	if u.codes != nil {
 		u.offerLinks()
 	} else if len(u.links) > 0 && u.Message != nil {
-		u.Message.SetText("A link to add is waiting: open the vault to see its accounts.")
+		u.Message.SetText(lang.L("A link to add is waiting: open the vault to see its accounts."))
 	}
 }
 

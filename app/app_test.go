@@ -563,7 +563,7 @@ func TestTagFilter(t *testing.T) {
 		t.Fatalf("work + spdx shows %d", len(c.shown))
 	}
 	c.Search.SetText("oss") // the search reads tags too
-	c.Tags.SetSelected(allTags)
+	c.Tags.SetSelected(allTags())
 	if len(c.shown) != 1 || c.all[c.shown[0]].Issuer != "SPDX" {
 		t.Fatalf("searching a tag shows %d", len(c.shown))
 	}

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -48,23 +49,23 @@ func (u *UI) markSaved() {
 // showExport asks for the export's passphrase twice and where to save it.
 func (c *codesView) showExport() {
 	pass, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
-	armored := widget.NewCheck("As text (ASCII armor), for printing or mail", nil)
+	armored := widget.NewCheck(lang.L("As text (ASCII armor), for printing or mail"), nil)
 	hint := widget.NewLabel("")
 	pass.OnChanged = func(s string) { hint.SetText(StrengthHint(s)) }
 	items := []*widget.FormItem{
-		widget.NewFormItem("Passphrase", pass), widget.NewFormItem("Repeat it", again),
+		widget.NewFormItem(lang.L("Passphrase"), pass), widget.NewFormItem(lang.L("Repeat it"), again),
 		widget.NewFormItem("", hint), widget.NewFormItem("", armored),
 	}
-	dialog.ShowForm("Export every account", "Choose where\u2026", "Cancel", items, func(ok bool) {
+	dialog.ShowForm(lang.L("Export every account"), lang.L("Choose where\u2026"), lang.L("Cancel"), items, func(ok bool) {
 		if !ok {
 			return
 		}
 		if pass.Text != again.Text {
-			c.say("The two passphrases differ; nothing was exported.")
+			c.say(lang.L("The two passphrases differ; nothing was exported."))
 			return
 		}
 		if err := vault.CheckPassphrase(pass.Text); err != nil {
-			c.say("Nothing was exported: " + err.Error() + ".")
+			c.say(lang.L("Nothing was exported: {{.Error}}.", args{"Error": errText(err)}))
 			return
 		}
 		save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
@@ -73,17 +74,17 @@ func (c *codesView) showExport() {
 			}
 			path := w.URI().Path()
 			w.Close()
-			c.say("Exporting\u2026")
+			c.say(lang.L("Exporting\u2026"))
 			c.u.cfg.Go(func() {
 				err := c.exportTo(path, pass.Text, armored.Checked)
 				fyne.Do(func() {
 					if err != nil {
-						c.say("The export failed: " + err.Error())
+						c.say(lang.L("The export failed: {{.Error}}", args{"Error": errText(err)}))
 						return
 					}
 					c.u.markSaved()
 					c.updateReminder()
-					c.say("Exported every account to " + filepath.Base(path) + ", and opened it again to check. Keep the passphrase apart from the file.")
+					c.say(lang.L("Exported every account to {{.File}}, and opened it again to check. Keep the passphrase apart from the file.", args{"File": filepath.Base(path)}))
 				})
 			})
 		}, c.u.win)
@@ -111,7 +112,7 @@ func (c *codesView) importData(data []byte, name string, ask func(retry bool, do
 				case errors.Is(err, interop.ErrWrongPassword):
 					ask(true, func(p string) { run(p, true) })
 				case err != nil:
-					c.say(name + ": " + err.Error() + ". Nothing was imported.")
+					c.say(lang.L("{{.File}}: {{.Error}}. Nothing was imported.", args{"File": name, "Error": errText(err)}))
 				default:
 					c.offer(r.Accounts, r.Skipped, name, false)
 				}
@@ -130,7 +131,7 @@ func (c *codesView) showImport() {
 		data, err := readAll(r)
 		r.Close()
 		if err != nil {
-			c.say("Ward cannot read " + r.URI().Name() + ": " + err.Error())
+			c.say(lang.L("Ward cannot read {{.File}}: {{.Error}}", args{"File": r.URI().Name(), "Error": errText(err)}))
 			return
 		}
 		c.importData(data, r.URI().Name(), c.askPassword(r.URI().Name()))
@@ -142,11 +143,11 @@ func (c *codesView) showImport() {
 func (c *codesView) askPassword(name string) func(bool, func(string)) {
 	return func(retry bool, done func(string)) {
 		e := widget.NewPasswordEntry()
-		title := "The password of " + name
+		title := lang.L("The password of {{.File}}", args{"File": name})
 		if retry {
-			title = "That password does not open " + name + ". Try again"
+			title = lang.L("That password does not open {{.File}}. Try again", args{"File": name})
 		}
-		dialog.ShowForm(title, "Open", "Cancel", []*widget.FormItem{widget.NewFormItem("Password", e)}, func(ok bool) {
+		dialog.ShowForm(title, lang.L("Open"), lang.L("Cancel"), []*widget.FormItem{widget.NewFormItem(lang.L("Password"), e)}, func(ok bool) {
 			if ok {
 				done(e.Text)
 			}
@@ -157,7 +158,7 @@ func (c *codesView) askPassword(name string) func(bool, func(string)) {
 func readAll(r fyne.URIReadCloser) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
 	if len(data) > 64<<20 {
-		return nil, errors.New("the file is larger than any export")
+		return nil, errors.New(lang.L("the file is larger than any export"))
 	}
 	return data, err
 }
@@ -176,7 +177,7 @@ func (c *codesView) autoBackup() {
 		_, err := v.Backup(dir, keep, stamp)
 		fyne.Do(func() {
 			if err != nil {
-				c.say("The automatic backup failed: " + err.Error())
+				c.say(lang.L("The automatic backup failed: {{.Error}}", args{"Error": errText(err)}))
 				return
 			}
 			c.u.markSaved()
@@ -205,8 +206,8 @@ func (c *codesView) updateReminder() {
 
 // newReminder is the banner that offers an export.
 func (c *codesView) newReminder() *fyne.Container {
-	c.RemindNote = wrapped("No backup of your accounts since your last change. Without one, a lost computer means resetting every account.")
-	c.BackUpNow = widget.NewButtonWithIcon("Back up now", theme.DocumentSaveIcon(), c.showExport)
+	c.RemindNote = wrapped(lang.L("No backup of your accounts since your last change. Without one, a lost computer means resetting every account."))
+	c.BackUpNow = widget.NewButtonWithIcon(lang.L("Back up now"), theme.DocumentSaveIcon(), c.showExport)
 	b := container.NewBorder(nil, nil, nil, container.NewCenter(c.BackUpNow), c.RemindNote)
 	b.Hide()
 	return b
@@ -215,9 +216,9 @@ func (c *codesView) newReminder() *fyne.Container {
 // backupSettings is the automatic-backup part of the settings dialog.
 func (c *codesView) backupSettings() fyne.CanvasObject {
 	p := fyne.CurrentApp().Preferences()
-	folder := widget.NewLabel(p.StringWithFallback(prefBackupDir, "off"))
+	folder := widget.NewLabel(p.StringWithFallback(prefBackupDir, lang.L("off")))
 	folder.Truncation = fyne.TextTruncateEllipsis
-	choose := widget.NewButtonWithIcon("Choose a folder\u2026", theme.FolderOpenIcon(), func() {
+	choose := widget.NewButtonWithIcon(lang.L("Choose a folder\u2026"), theme.FolderOpenIcon(), func() {
 		dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
 			if err != nil || l == nil {
 				return
@@ -226,9 +227,9 @@ func (c *codesView) backupSettings() fyne.CanvasObject {
 			folder.SetText(l.Path())
 		}, c.u.win)
 	})
-	off := widget.NewButton("Turn off", func() {
+	off := widget.NewButton(lang.L("Turn off"), func() {
 		c.setBackupDir("")
-		folder.SetText("off")
+		folder.SetText(lang.L("off"))
 	})
 	keep := widget.NewSelect([]string{"3", "10", "30", "100"}, nil)
 	keep.SetSelected(fmt.Sprint(p.IntWithFallback(prefBackupKeep, 10)))
@@ -237,14 +238,14 @@ func (c *codesView) backupSettings() fyne.CanvasObject {
 		fmt.Sscan(s, &n)
 		p.SetInt(prefBackupKeep, n)
 	}
-	note := wrapped("After every change Ward copies the vault there (a synced folder, a USB stick). " +
-		"A copy opens with your recovery passphrase alone, on any computer.")
-	export := widget.NewButtonWithIcon("Export\u2026", theme.DocumentSaveIcon(), c.showExport)
-	imp := widget.NewButtonWithIcon("Import a file\u2026", theme.FolderOpenIcon(), c.showImport)
-	sheet := widget.NewButtonWithIcon("QR codes for a phone\u2026", theme.DocumentPrintIcon(), c.showSheet)
+	note := wrapped(lang.L("After every change Ward copies the vault there (a synced folder, a USB stick). " +
+		"A copy opens with your recovery passphrase alone, on any computer."))
+	export := widget.NewButtonWithIcon(lang.L("Export\u2026"), theme.DocumentSaveIcon(), c.showExport)
+	imp := widget.NewButtonWithIcon(lang.L("Import a file\u2026"), theme.FolderOpenIcon(), c.showImport)
+	sheet := widget.NewButtonWithIcon(lang.L("QR codes for a phone\u2026"), theme.DocumentPrintIcon(), c.showSheet)
 	return container.NewVBox(widget.NewSeparator(),
-		widget.NewLabelWithStyle("Backups", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		note, widget.NewForm(widget.NewFormItem("Folder", folder), widget.NewFormItem("Keep the last", keep)),
+		widget.NewLabelWithStyle(lang.L("Backups"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		note, widget.NewForm(widget.NewFormItem(lang.L("Folder"), folder), widget.NewFormItem(lang.L("Keep the last"), keep)),
 		container.NewGridWithColumns(2, choose, off), c.drill.Status, c.drill.Verify, export, imp, sheet)
 }
 
@@ -264,7 +265,7 @@ func (c *codesView) showSheet() {
 	accounts := c.u.vault.Accounts()
 	pages, err := sheet.Pages(accounts, int32(time.Now().UnixNano()&0x7fffffff))
 	if err != nil {
-		c.say("Ward cannot draw the codes: " + err.Error())
+		c.say(lang.L("Ward cannot draw the codes: {{.Error}}", args{"Error": errText(err)}))
 		return
 	}
 	c.sheetPages = pages
@@ -276,13 +277,14 @@ func (c *codesView) showSheet() {
 		box.Add(img)
 	}
 	_, left := sheet.Codes(accounts, 0)
-	note := "Scan the codes with your phone. Anyone who sees them can make your codes."
+	note := lang.L("Scan the codes with your phone. Anyone who sees them can make your codes.")
 	if len(left) > 0 {
-		note += fmt.Sprintf(" %d accounts are not in the Google Authenticator codes (it takes SHA1, 6 digits, 30 s only); scan their own codes.", len(left))
+		note += " " + lang.N("{{.Count}} accounts are not in the Google Authenticator codes (it takes SHA1, 6 digits, 30 s only); scan their own codes.",
+			len(left), args{"Count": len(left)})
 	}
 	var d dialog.Dialog
-	save := widget.NewButtonWithIcon("Save as PDF or PNG…", theme.DocumentSaveIcon(), func() { d.Hide(); c.saveSheet(accounts) })
-	d = dialog.NewCustom("Move to a phone", "Close", container.NewBorder(wrapped(note), save, nil, nil,
+	save := widget.NewButtonWithIcon(lang.L("Save as PDF or PNG…"), theme.DocumentSaveIcon(), func() { d.Hide(); c.saveSheet(accounts) })
+	d = dialog.NewCustom(lang.L("Move to a phone"), lang.L("Close"), container.NewBorder(wrapped(note), save, nil, nil,
 		container.NewVScroll(box)), c.u.win)
 	d.Resize(fyne.NewSize(440, 560))
 	d.Show()
@@ -300,10 +302,10 @@ func (c *codesView) saveSheet(accounts []vault.Account) {
 			_, err := workflow.Export(accounts, path, workflow.ExportOptions{Format: workflow.QRSheet})
 			fyne.Do(func() {
 				if err != nil {
-					c.say("The sheet could not be written: " + err.Error())
+					c.say(lang.L("The sheet could not be written: {{.Error}}", args{"Error": errText(err)}))
 					return
 				}
-				c.say("Wrote " + filepath.Base(path) + ". It shows your keys: destroy it after scanning.")
+				c.say(lang.L("Wrote {{.File}}. It shows your keys: destroy it after scanning.", args{"File": filepath.Base(path)}))
 			})
 		})
 	}, c.u.win)

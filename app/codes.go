@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"hash/fnv"
 	"image"
 	"image/color"
@@ -15,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
@@ -70,7 +70,7 @@ type codesView struct {
 func newCodesView(u *UI) *codesView {
 	c := &codesView{u: u, rows: map[*row]struct{}{}}
 	c.Search = newSearchEntry(func() { u.focus(c.List) })
-	c.Search.SetPlaceHolder("Search (Ctrl+F, or just type)")
+	c.Search.SetPlaceHolder(lang.L("Search (Ctrl+F, or just type)"))
 	c.Search.OnChanged = func(string) { u.touch(); c.filter() }
 	c.Search.OnSubmitted = func(string) {
 		if len(c.shown) > 0 {
@@ -111,14 +111,14 @@ func newCodesView(u *UI) *codesView {
 		}
 		c.List.Unselect(id)
 	}
-	add := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), c.showAdd)
+	add := widget.NewButtonWithIcon(lang.L("Add"), theme.ContentAddIcon(), c.showAdd)
 	add.Importance = widget.HighImportance
 	lock := widget.NewButtonWithIcon("", theme.VisibilityOffIcon(), u.Lock)
 	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), c.showSettings)
 	team := widget.NewButtonWithIcon("", theme.AccountIcon(), u.showTeam) // team.go
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(c.Tags, add, team, settings, lock), c.Search)
 	c.ClockNote = wrapped("")
-	c.FixClock = widget.NewButtonWithIcon("Correct the codes", theme.HistoryIcon(), func() { u.setCorrection(true) })
+	c.FixClock = widget.NewButtonWithIcon(lang.L("Correct the codes"), theme.HistoryIcon(), func() { u.setCorrection(true) })
 	c.clockBanner = container.NewBorder(nil, nil, nil, container.NewCenter(c.FixClock), c.ClockNote)
 	c.clockBanner.Hide()
 	c.reminder = c.newReminder()
@@ -148,7 +148,7 @@ func (c *codesView) reload() {
 }
 
 // allTags is the tag filter's first choice.
-const allTags = "All tags"
+func allTags() string { return lang.L("All tags") }
 
 // filter applies the search (issuer, name and tags, any case) and the tag filter.
 func (c *codesView) filter() {
@@ -156,7 +156,7 @@ func (c *codesView) filter() {
 	tag := c.Tags.Selected
 	c.shown = c.shown[:0]
 	for i, a := range c.all {
-		if tag != "" && tag != allTags && !slices.Contains(a.Tags, tag) {
+		if tag != "" && tag != allTags() && !slices.Contains(a.Tags, tag) {
 			continue
 		}
 		if q == "" || a.Matches(q) || slices.ContainsFunc(a.Tags, func(t string) bool { return strings.Contains(strings.ToLower(t), q) }) {
@@ -165,9 +165,9 @@ func (c *codesView) filter() {
 	}
 	switch {
 	case len(c.all) == 0:
-		c.Empty.SetText("No accounts yet.\nPress Add (Ctrl+N), or paste a link with Ctrl+V.")
+		c.Empty.SetText(lang.L("No accounts yet.\nPress Add (Ctrl+N), or paste a link with Ctrl+V."))
 	case len(c.shown) == 0:
-		c.Empty.SetText("No account matches \u201c" + c.Search.Text + "\u201d.")
+		c.Empty.SetText(lang.L("No account matches \u201c{{.Search}}\u201d.", args{"Search": c.Search.Text}))
 	default:
 		c.Empty.SetText("")
 	}
@@ -339,7 +339,7 @@ func (c *codesView) tickRow(r *row, now time.Time) {
 		left = (secs + step - 1) / step * step
 		if left <= step { // the next code, for those who type slowly
 			if n, err := a.Code(now.Add(remaining)); err == nil {
-				next = "next " + Group(n)
+				next = lang.L("next {{.Code}}", args{"Code": Group(n)})
 			}
 		}
 	}
@@ -370,7 +370,7 @@ func (c *codesView) tickRow(r *row, now time.Time) {
 func (c *codesView) copy(a vault.Account) {
 	code, err := a.Code(c.u.codeTime())
 	if err != nil {
-		c.say("Ward cannot make this code: " + err.Error())
+		c.say(lang.L("Ward cannot make this code: {{.Error}}", args{"Error": errText(err)}))
 		return
 	}
 	c.u.touch()
@@ -383,13 +383,13 @@ func (c *codesView) copy(a vault.Account) {
 	}
 	timeout := c.u.set.clipboard
 	if timeout == 0 {
-		c.say(fmt.Sprintf("Copied the code of %s.", a.Label()))
+		c.say(lang.L("Copied the code of {{.Label}}.", args{"Label": a.Label()}))
 		return
 	}
-	c.say(fmt.Sprintf("Copied the code of %s. The clipboard clears in %s.", a.Label(), durationChoice(timeout, false)))
+	c.say(lang.L("Copied the code of {{.Label}}. The clipboard clears in {{.Time}}.", args{"Label": a.Label(), "Time": durationChoice(timeout, false)}))
 	c.clipCancel = c.u.cfg.After(timeout, func() {
 		c.clearClipboard()
-		c.say("Cleared the clipboard.")
+		c.say(lang.L("Cleared the clipboard."))
 	})
 }
 
@@ -441,18 +441,18 @@ func (c *codesView) anchorFor(a vault.Account) fyne.CanvasObject {
 }
 
 func (c *codesView) showRowMenu(a vault.Account, anchor fyne.CanvasObject) {
-	fav := "Add to favourites"
+	fav := lang.L("Add to favourites")
 	if a.Favorite {
-		fav = "Remove from favourites"
+		fav = lang.L("Remove from favourites")
 	}
 	menu := fyne.NewMenu("",
-		fyne.NewMenuItemWithIcon("Copy code", theme.ContentCopyIcon(), func() { c.copy(a) }),
+		fyne.NewMenuItemWithIcon(lang.L("Copy code"), theme.ContentCopyIcon(), func() { c.copy(a) }),
 		fyne.NewMenuItemWithIcon(fav, theme.ConfirmIcon(), func() { c.toggleFavorite(a.ID) }),
-		fyne.NewMenuItemWithIcon("Edit\u2026", theme.DocumentCreateIcon(), func() { c.showEdit(a) }),
-		fyne.NewMenuItemWithIcon("Move up", theme.MoveUpIcon(), func() { c.move(a.ID, -1) }),
-		fyne.NewMenuItemWithIcon("Move down", theme.MoveDownIcon(), func() { c.move(a.ID, +1) }),
+		fyne.NewMenuItemWithIcon(lang.L("Edit\u2026"), theme.DocumentCreateIcon(), func() { c.showEdit(a) }),
+		fyne.NewMenuItemWithIcon(lang.L("Move up"), theme.MoveUpIcon(), func() { c.move(a.ID, -1) }),
+		fyne.NewMenuItemWithIcon(lang.L("Move down"), theme.MoveDownIcon(), func() { c.move(a.ID, +1) }),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItemWithIcon("Delete\u2026", theme.DeleteIcon(), func() { c.confirmDelete(a) }),
+		fyne.NewMenuItemWithIcon(lang.L("Delete\u2026"), theme.DeleteIcon(), func() { c.confirmDelete(a) }),
 	)
 	canvas := fyne.CurrentApp().Driver().CanvasForObject(anchor)
 	if canvas == nil {
@@ -471,7 +471,7 @@ func (c *codesView) change(done string, f func(d *vault.Doc) error) bool {
 // failed, or shows the vault as it is now, backs it up and says done.
 func (c *codesView) changed(err error, done string) bool {
 	if err != nil {
-		c.say("Nothing was changed: " + err.Error())
+		c.say(lang.L("Nothing was changed: {{.Error}}", args{"Error": errText(err)}))
 		return false
 	}
 	c.reload()
@@ -507,15 +507,17 @@ func (c *codesView) move(id string, by int) {
 }
 
 func (c *codesView) confirmDelete(a vault.Account) {
-	c.del = dialog.NewConfirm("Delete "+a.Label()+"?",
-		"Its codes will be gone from Ward. Make sure you can sign in another way, or have turned off two-factor sign-in at "+
-			orDefault(a.Issuer, "the site")+" first.",
+	at := lang.L("Its codes will be gone from Ward. Make sure you can sign in another way, or have turned off two-factor sign-in at {{.Issuer}} first.", args{"Issuer": a.Issuer})
+	if a.Issuer == "" {
+		at = lang.L("Its codes will be gone from Ward. Make sure you can sign in another way, or have turned off two-factor sign-in at the site first.")
+	}
+	c.del = dialog.NewConfirm(lang.L("Delete {{.Label}}?", args{"Label": a.Label()}), at,
 		func(ok bool) {
 			if ok {
-				c.change("Deleted "+a.Label()+".", func(d *vault.Doc) error { return d.Remove(a.ID) })
+				c.change(lang.L("Deleted {{.Label}}.", args{"Label": a.Label()}), func(d *vault.Doc) error { return d.Remove(a.ID) })
 			}
 		}, c.u.win)
-	c.del.SetConfirmText("Delete")
+	c.del.SetConfirmText(lang.L("Delete"))
 	c.del.SetConfirmImportance(widget.DangerImportance)
 	c.del.Show()
 }
@@ -527,21 +529,22 @@ func (c *codesView) showEdit(a vault.Account) {
 	name.SetText(a.Name)
 	tags := widget.NewEntry()
 	tags.SetText(strings.Join(a.Tags, ", "))
-	tags.SetPlaceHolder("work, personal")
+	tags.SetPlaceHolder(lang.L("work, personal"))
 	note := widget.NewMultiLineEntry()
 	note.SetText(a.Note)
-	icon := widget.NewSelect(append([]string{iconAuto, iconLetter}, icons.Names()...), nil)
-	icon.SetSelected(orDefault(a.Icon, iconAuto))
+	iconChoices := append([]string{iconAuto, iconLetter}, icons.Names()...)
+	icon := widget.NewSelect(choiceLabels(iconChoices), nil)
+	icon.SetSelected(lang.L(orDefault(a.Icon, iconAuto)))
 	items := []*widget.FormItem{
-		widget.NewFormItem("Service", issuer), widget.NewFormItem("Account name", name),
-		widget.NewFormItem("Tags", tags), widget.NewFormItem("Note", note), widget.NewFormItem("Icon", icon),
+		widget.NewFormItem(lang.L("Service"), issuer), widget.NewFormItem(lang.L("Account name"), name),
+		widget.NewFormItem(lang.L("Tags"), tags), widget.NewFormItem(lang.L("Note"), note), widget.NewFormItem(lang.L("Icon"), icon),
 	}
 	c.edit = &editForm{Issuer: issuer, Name: name, Tags: tags, Note: note, Icon: icon}
-	d := dialog.NewForm("Edit "+a.Label(), "Save", "Cancel", items, func(ok bool) {
+	d := dialog.NewForm(lang.L("Edit {{.Label}}", args{"Label": a.Label()}), lang.L("Save"), lang.L("Cancel"), items, func(ok bool) {
 		if !ok {
 			return
 		}
-		c.change("Saved.", func(d *vault.Doc) error {
+		c.change(lang.L("Saved."), func(d *vault.Doc) error {
 			acc, err := d.Get(a.ID)
 			if err != nil {
 				return err
@@ -549,7 +552,7 @@ func (c *codesView) showEdit(a vault.Account) {
 			acc.Issuer, acc.Name = strings.TrimSpace(issuer.Text), strings.TrimSpace(name.Text)
 			acc.Tags = splitTags(tags.Text)
 			acc.Note = note.Text
-			acc.Icon = icon.Selected
+			acc.Icon = choiceValue(iconChoices, icon.Selected)
 			if acc.Icon == iconAuto {
 				acc.Icon = ""
 			}
@@ -638,7 +641,8 @@ func initial(a vault.Account) string {
 	return "?"
 }
 
-// Icon choices in the edit dialog besides the bundled icons' names.
+// Icon choices in the edit dialog besides the bundled icons' names, as the vault
+// keeps them (the dialog shows them translated).
 const (
 	iconAuto   = "automatic"
 	iconLetter = "letter"
@@ -711,13 +715,13 @@ func (c *codesView) dropped(_ fyne.Position, uris []fyne.URI) {
 	for _, uri := range uris {
 		r, err := storage.Reader(uri)
 		if err != nil {
-			c.say("Ward cannot read " + uri.Name() + ": " + err.Error())
+			c.say(lang.L("Ward cannot read {{.File}}: {{.Error}}", args{"File": uri.Name(), "Error": errText(err)}))
 			continue
 		}
 		img, _, err := image.Decode(r)
 		r.Close()
 		if err != nil {
-			c.say(uri.Name() + " is not an image Ward can read (PNG, JPEG, GIF, BMP or WebP).")
+			c.say(lang.L("{{.File}} is not an image Ward can read (PNG, JPEG, GIF, BMP or WebP).", args{"File": uri.Name()}))
 			continue
 		}
 		c.decodeAndAdd(img, uri.Name())
@@ -737,18 +741,18 @@ func (c *codesView) trayMenu() *fyne.Menu {
 		}
 	}
 	if len(items) == 0 {
-		items = append(items, fyne.NewMenuItem("Mark accounts as favourites to copy them from here", nil))
+		items = append(items, fyne.NewMenuItem(lang.L("Mark accounts as favourites to copy them from here"), nil))
 	}
 	if t := c.u.team; t != nil && t.hosted != nil {
 		items = append(items, fyne.NewMenuItemSeparator(),
-			fyne.NewMenuItem("Team server at "+t.hosted.URL, func() {
+			fyne.NewMenuItem(lang.L("Team server at {{.URL}}", args{"URL": t.hosted.URL}), func() {
 				if c.u.win != nil {
 					c.u.win.Show()
 					c.u.win.RequestFocus()
 				}
 				c.u.showTeam()
 			}),
-			fyne.NewMenuItem("Stop the team server", func() {
+			fyne.NewMenuItem(lang.L("Stop the team server"), func() {
 				t.stop()
 				t.showServer()
 			}))
@@ -763,7 +767,7 @@ func setTray(menu *fyne.Menu) {
 		return
 	}
 	if menu == nil {
-		menu = fyne.NewMenu("Ward", fyne.NewMenuItem("Ward is locked", nil))
+		menu = fyne.NewMenu("Ward", fyne.NewMenuItem(lang.L("Ward is locked"), nil))
 	}
 	d.SetSystemTrayMenu(menu)
 }
@@ -780,9 +784,9 @@ func (c *codesView) updateTags() {
 		}
 	}
 	slices.Sort(tags)
-	c.Tags.SetOptions(append([]string{allTags}, tags...))
+	c.Tags.SetOptions(append([]string{allTags()}, tags...))
 	if !slices.Contains(tags, c.Tags.Selected) {
-		c.Tags.Selected = allTags
+		c.Tags.Selected = allTags()
 		c.Tags.Refresh()
 	}
 	if len(tags) == 0 {

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -151,12 +152,13 @@ type settingsForm struct {
 var (
 	clipboardChoices = []string{"10 s", "30 s", "1 min", "2 min", "never"}
 	autoLockChoices  = []string{"1 min", "5 min", "15 min", "1 h", "never"}
+	themeChoices     = []string{"system", "light", "dark"}
 )
 
 func durationChoice(d time.Duration, never bool) string {
 	switch {
 	case never:
-		return "never"
+		return lang.L("never")
 	case d >= time.Hour:
 		return strconv.Itoa(int(d.Hours())) + " h"
 	case d >= time.Minute:
@@ -166,7 +168,7 @@ func durationChoice(d time.Duration, never bool) string {
 }
 
 func parseChoice(s string) time.Duration {
-	if s == "never" {
+	if s == "never" || s == lang.L("never") {
 		return 0
 	}
 	var n int
@@ -187,26 +189,27 @@ func (c *codesView) newSettingsForm() *settingsForm {
 	f := &settingsForm{Message: wrapped("")}
 	// Each choice is shown first and listened to after, so opening the dialog
 	// changes nothing.
-	f.Clipboard = widget.NewSelect(clipboardChoices, nil)
+	f.Clipboard = widget.NewSelect(choiceLabels(clipboardChoices), nil)
 	f.Clipboard.SetSelected(durationChoice(u.set.clipboard, u.set.clipboard == 0))
 	f.Clipboard.OnChanged = func(s string) {
 		u.set.clipboard = parseChoice(s)
 		p.SetInt(prefClipboard, int(u.set.clipboard.Seconds()))
 	}
-	f.AutoLock = widget.NewSelect(autoLockChoices, nil)
+	f.AutoLock = widget.NewSelect(choiceLabels(autoLockChoices), nil)
 	f.AutoLock.SetSelected(durationChoice(u.set.autoLock, u.set.autoLock == 0))
 	f.AutoLock.OnChanged = func(s string) {
 		u.set.autoLock = parseChoice(s)
 		p.SetInt(prefAutoLock, int(u.set.autoLock.Minutes()))
 	}
-	f.Theme = widget.NewSelect([]string{"system", "light", "dark"}, nil)
-	f.Theme.SetSelected(u.set.theme)
-	f.Theme.OnChanged = func(s string) {
+	f.Theme = widget.NewSelect(choiceLabels(themeChoices), nil)
+	f.Theme.SetSelected(lang.L(u.set.theme))
+	f.Theme.OnChanged = func(label string) {
+		s := choiceValue(themeChoices, label)
 		u.set.theme = s
 		p.SetString(prefTheme, s)
 		u.applyTheme()
 	}
-	f.Clock = widget.NewCheck("Check the clock against a time server", nil)
+	f.Clock = widget.NewCheck(lang.L("Check the clock against a time server"), nil)
 	f.Clock.SetChecked(u.set.clock)
 	f.Clock.OnChanged = func(on bool) {
 		u.set.clock = on
@@ -215,10 +218,10 @@ func (c *codesView) newSettingsForm() *settingsForm {
 			u.checkClock()
 		}
 	}
-	f.Correct = widget.NewCheck("Correct the codes by the clock's measured error", nil)
+	f.Correct = widget.NewCheck(lang.L("Correct the codes by the clock's measured error"), nil)
 	f.Correct.SetChecked(u.set.correct)
 	f.Correct.OnChanged = func(on bool) { u.setCorrection(on) }
-	f.Keyring = widget.NewCheck("Remember on this computer", nil)
+	f.Keyring = widget.NewCheck(lang.L("Remember on this computer"), nil)
 	f.Keyring.SetChecked(u.cfg.Keyring != nil && u.remembered())
 	if u.cfg.Keyring == nil {
 		f.Keyring.Disable()
@@ -231,11 +234,11 @@ func (c *codesView) newSettingsForm() *settingsForm {
 			err = u.vault.Forget(u.cfg.Keyring)
 		}
 		if err != nil {
-			f.Message.SetText("The keyring did not answer: " + err.Error())
+			f.Message.SetText(lang.L("The keyring did not answer: {{.Error}}", args{"Error": errText(err)}))
 		} else if on {
-			f.Message.SetText("The key is in the keyring: Ward opens without the passphrase on this computer.")
+			f.Message.SetText(lang.L("The key is in the keyring: Ward opens without the passphrase on this computer."))
 		} else {
-			f.Message.SetText("The key is gone from the keyring: Ward will ask for the passphrase.")
+			f.Message.SetText(lang.L("The key is gone from the keyring: Ward will ask for the passphrase."))
 		}
 	}
 	return f
@@ -252,15 +255,15 @@ func (u *UI) remembered() bool {
 
 func (c *codesView) showSettings() {
 	f := c.newSettingsForm()
-	lockNote := wrapped("Remembered, the keyring opens Ward when it starts. Once locked (Ctrl+L, or " +
-		"after the idle time) Ward always asks for the recovery passphrase.")
-	passwd := widget.NewButtonWithIcon("Change the recovery passphrase\u2026", theme.AccountIcon(), c.showChangePassphrase)
+	lockNote := wrapped(lang.L("Remembered, the keyring opens Ward when it starts. Once locked (Ctrl+L, or " +
+		"after the idle time) Ward always asks for the recovery passphrase."))
+	passwd := widget.NewButtonWithIcon(lang.L("Change the recovery passphrase\u2026"), theme.AccountIcon(), c.showChangePassphrase)
 	form := widget.NewForm(
-		widget.NewFormItem("Clear the clipboard after", f.Clipboard),
-		widget.NewFormItem("Lock when idle for", f.AutoLock),
-		widget.NewFormItem("Theme", f.Theme),
+		widget.NewFormItem(lang.L("Clear the clipboard after"), f.Clipboard),
+		widget.NewFormItem(lang.L("Lock when idle for"), f.AutoLock),
+		widget.NewFormItem(lang.L("Theme"), f.Theme),
 	)
-	d := dialog.NewCustom("Settings", "Close", container.NewVScroll(container.NewVBox(form, f.Clock, f.Correct, lockNote,
+	d := dialog.NewCustom(lang.L("Settings"), lang.L("Close"), container.NewVScroll(container.NewVBox(form, f.Clock, f.Correct, lockNote,
 		f.Keyring, passwd, f.Message, c.backupSettings(), c.syncSettings())), c.u.win)
 	d.SetOnClosed(func() { c.u.sync.form = nil })
 	d.Resize(fyne.NewSize(420, 540))
@@ -272,28 +275,28 @@ func (c *codesView) showSettings() {
 func (c *codesView) showChangePassphrase() {
 	cur, next, again := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
 	items := []*widget.FormItem{
-		widget.NewFormItem("Current passphrase", cur), widget.NewFormItem("New passphrase", next),
-		widget.NewFormItem("Repeat it", again),
+		widget.NewFormItem(lang.L("Current passphrase"), cur), widget.NewFormItem(lang.L("New passphrase"), next),
+		widget.NewFormItem(lang.L("Repeat it"), again),
 	}
 	hint := widget.NewLabel("")
 	next.OnChanged = func(s string) { hint.SetText(StrengthHint(s)) }
 	items = append(items, widget.NewFormItem("", hint))
 	c.passwd = &passwdForm{Current: cur, New: next, Repeat: again}
-	c.passwd.dialog = dialog.NewForm("Change the recovery passphrase", "Change", "Cancel", items, func(ok bool) {
+	c.passwd.dialog = dialog.NewForm(lang.L("Change the recovery passphrase"), lang.L("Change"), lang.L("Cancel"), items, func(ok bool) {
 		if !ok {
 			return
 		}
 		if next.Text != again.Text {
-			c.say("The two new passphrases differ; nothing was changed.")
+			c.say(lang.L("The two new passphrases differ; nothing was changed."))
 			return
 		}
-		c.say("Changing the passphrase\u2026")
+		c.say(lang.L("Changing the passphrase\u2026"))
 		v, kr, path := c.u.vault, c.u.cfg.Keyring, c.u.vault.Path()
 		remember := c.u.remembered()
 		c.u.cfg.Go(func() {
 			_, err := vault.OpenWithPassphrase(path, cur.Text)
 			if errors.Is(err, vault.ErrWrongPassphrase) {
-				err = errors.New("the current passphrase is wrong")
+				err = errors.New(lang.L("the current passphrase is wrong"))
 			}
 			if err == nil {
 				if !remember {
@@ -303,10 +306,10 @@ func (c *codesView) showChangePassphrase() {
 			}
 			fyne.Do(func() {
 				if err != nil {
-					c.say("Nothing was changed: " + err.Error())
+					c.say(lang.L("Nothing was changed: {{.Error}}", args{"Error": errText(err)}))
 					return
 				}
-				c.say("The recovery passphrase is changed. Keep the new one safe.")
+				c.say(lang.L("The recovery passphrase is changed. Keep the new one safe."))
 			})
 		})
 	}, c.u.win)
@@ -351,16 +354,21 @@ func (u *UI) showClock() {
 		c.clockBanner.Hide()
 		return
 	}
-	way := "behind"
-	if u.offset < 0 {
-		way = "ahead of"
+	secs := args{"Seconds": int(u.offset.Abs().Round(time.Second).Seconds())}
+	behind := u.offset >= 0
+	switch {
+	case u.set.correct && behind:
+		c.ClockNote.SetText(lang.L("This computer's clock is {{.Seconds}} s behind the time server's. Ward corrects the codes for it.", secs))
+	case u.set.correct:
+		c.ClockNote.SetText(lang.L("This computer's clock is {{.Seconds}} s ahead of the time server's. Ward corrects the codes for it.", secs))
+	case behind:
+		c.ClockNote.SetText(lang.L("This computer's clock is {{.Seconds}} s behind the time server's: sites may refuse these codes.", secs))
+	default:
+		c.ClockNote.SetText(lang.L("This computer's clock is {{.Seconds}} s ahead of the time server's: sites may refuse these codes.", secs))
 	}
-	secs := int(u.offset.Abs().Round(time.Second).Seconds())
 	if u.set.correct {
-		c.ClockNote.SetText(fmt.Sprintf("This computer's clock is %d s %s the time server's. Ward corrects the codes for it.", secs, way))
 		c.FixClock.Hide()
 	} else {
-		c.ClockNote.SetText(fmt.Sprintf("This computer's clock is %d s %s the time server's: sites may refuse these codes.", secs, way))
 		c.FixClock.Show()
 	}
 	c.clockBanner.Show()

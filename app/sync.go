@@ -7,12 +7,14 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -156,7 +158,7 @@ func (u *UI) mergeSync() {
 	changed, err := s.replica.Sync()
 	s.stamp, s.merged = folderStamp(s.folder), u.cfg.Now()
 	if err != nil {
-		u.codes.say("Sync: " + err.Error())
+		u.codes.say(lang.L("Sync: {{.Error}}", args{"Error": errText(err)}))
 	} else if p := s.replica.Status().Problem; p != s.problem {
 		s.problem = p // said once, when it starts; Settings keeps saying it
 		if p != "" {
@@ -181,7 +183,7 @@ func (u *UI) syncNotices(start bool) {
 	st := r.Status()
 	switch {
 	case st.NewKey:
-		u.codes.say("The recovery passphrase was changed on another computer: give it in Settings to stay in sync.")
+		u.codes.say(lang.L("The recovery passphrase was changed on another computer: give it in Settings to stay in sync."))
 	case start && st.Problem != "":
 		u.codes.say(st.Problem)
 	}
@@ -194,15 +196,15 @@ func (u *UI) syncNotices(start bool) {
 	if len(lost) == 0 || u.win == nil {
 		return
 	}
-	box := container.NewVBox(wrapped("These were changed on two computers before either saw the other's change. " +
-		"The later change was kept; the other value stays in the account's history."))
+	box := container.NewVBox(wrapped(lang.L("These were changed on two computers before either saw the other's change. " +
+		"The later change was kept; the other value stays in the account's history.")))
 	for _, l := range lost {
 		box.Add(wrapped("\u2022 " + l))
 	}
-	d := dialog.NewCustom("Changed on two computers", "OK", container.NewVScroll(box), u.win)
+	d := dialog.NewCustom(lang.L("Changed on two computers"), lang.L("OK"), container.NewVScroll(box), u.win)
 	d.SetOnClosed(func() {
 		if err := r.MarkShown(); err != nil {
-			u.codes.say("Sync: " + err.Error())
+			u.codes.say(lang.L("Sync: {{.Error}}", args{"Error": errText(err)}))
 		}
 	})
 	d.Resize(fyne.NewSize(420, 360))
@@ -212,8 +214,9 @@ func (u *UI) syncNotices(start bool) {
 
 // conflictLine is one lost value in a sentence.
 func conflictLine(k replica.Conflict) string {
-	return fmt.Sprintf("%s: %s %q (%s, %s) replaced by %q (%s)", k.Label, k.Field, k.Lost, k.LostBy,
-		k.At.Local().Format("2006-01-02 15:04"), k.Kept, k.KeptBy)
+	return lang.L("{{.Account}}: {{.Field}} {{.Lost}} ({{.LostBy}}, {{.At}}) replaced by {{.Kept}} ({{.KeptBy}})", args{
+		"Account": k.Label, "Field": k.Field, "Lost": strconv.Quote(k.Lost), "LostBy": k.LostBy,
+		"At": k.At.Local().Format("2006-01-02 15:04"), "Kept": strconv.Quote(k.Kept), "KeptBy": k.KeptBy})
 }
 
 // syncSettings is the sync part of the settings dialog.
@@ -221,22 +224,22 @@ func (c *codesView) syncSettings() fyne.CanvasObject {
 	u := c.u
 	f := &syncForm{Folder: widget.NewLabel(""), Status: wrapped("")}
 	f.Folder.Truncation = fyne.TextTruncateEllipsis
-	f.Choose = widget.NewButtonWithIcon("Choose a folder\u2026", theme.FolderOpenIcon(), func() {
+	f.Choose = widget.NewButtonWithIcon(lang.L("Choose a folder\u2026"), theme.FolderOpenIcon(), func() {
 		dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
 			if err == nil && l != nil {
 				u.enableSync(l.Path())
 			}
 		}, u.win)
 	})
-	f.Off = widget.NewButton("Turn off", u.disableSync)
-	f.NewKey = widget.NewButtonWithIcon("The new passphrase\u2026", theme.AccountIcon(), u.askNewKey)
+	f.Off = widget.NewButton(lang.L("Turn off"), u.disableSync)
+	f.NewKey = widget.NewButtonWithIcon(lang.L("The new passphrase\u2026"), theme.AccountIcon(), u.askNewKey)
 	u.sync.form = f
 	u.showSyncStatus()
-	note := wrapped("Ward keeps the vault the same on your computers through a folder that Syncthing, Nextcloud, " +
-		"Dropbox or a USB stick moves: each writes its changes there, encrypted, and merges the others'.")
+	note := wrapped(lang.L("Ward keeps the vault the same on your computers through a folder that Syncthing, Nextcloud, " +
+		"Dropbox or a USB stick moves: each writes its changes there, encrypted, and merges the others'."))
 	return container.NewVBox(widget.NewSeparator(),
-		widget.NewLabelWithStyle("Keep in sync through a folder", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		note, widget.NewForm(widget.NewFormItem("Folder", f.Folder)), f.Status, f.NewKey,
+		widget.NewLabelWithStyle(lang.L("Keep in sync through a folder"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		note, widget.NewForm(widget.NewFormItem(lang.L("Folder"), f.Folder)), f.Status, f.NewKey,
 		container.NewGridWithColumns(2, f.Choose, f.Off))
 }
 
@@ -249,7 +252,7 @@ func (u *UI) showSyncStatus() {
 	}
 	r := u.sync.replica
 	if r == nil {
-		f.Folder.SetText("off")
+		f.Folder.SetText(lang.L("off"))
 		f.Status.SetText("")
 		f.Status.Hide()
 		f.Off.Disable()
@@ -261,7 +264,7 @@ func (u *UI) showSyncStatus() {
 	f.Off.Enable()
 	at := func(t time.Time) string {
 		if t.IsZero() {
-			return "never"
+			return lang.L("never")
 		}
 		return t.Local().Format("2006-01-02 15:04")
 	}
@@ -269,21 +272,24 @@ func (u *UI) showSyncStatus() {
 	if st.Problem != "" {
 		lines = append(lines, st.Problem)
 	}
-	lines = append(lines, fmt.Sprintf("This computer is %s; %d changes wait to be written.", st.Machine.Label, st.Pending))
 	if st.Pending == 0 {
-		lines[len(lines)-1] = fmt.Sprintf("This computer is %s; all its changes are in the folder.", st.Machine.Label)
+		lines = append(lines, lang.L("This computer is {{.Machine}}; all its changes are in the folder.", args{"Machine": st.Machine.Label}))
+	} else {
+		lines = append(lines, lang.N("This computer is {{.Machine}}; {{.Count}} changes wait to be written.", st.Pending,
+			args{"Machine": st.Machine.Label, "Count": st.Pending}))
 	}
 	for _, m := range st.Machines {
-		lines = append(lines, fmt.Sprintf("%s: last change %s, read here %s.", m.Label, at(m.LastChange), at(m.LastRead)))
+		lines = append(lines, lang.L("{{.Machine}}: last change {{.Changed}}, read here {{.Read}}.",
+			args{"Machine": m.Label, "Changed": at(m.LastChange), "Read": at(m.LastRead)}))
 	}
 	if len(st.Machines) == 0 {
-		lines = append(lines, "No other computer seen yet.")
+		lines = append(lines, lang.L("No other computer seen yet."))
 	}
 	if n := len(st.Files); n > 0 {
-		lines = append(lines, fmt.Sprintf("%d files there are not merged: %s", n, strings.Join(st.Files, "; ")))
+		lines = append(lines, lang.N("{{.Count}} files there are not merged: {{.Files}}", n, args{"Count": n, "Files": strings.Join(st.Files, "; ")}))
 	}
 	if st.NewKey {
-		lines = append(lines, "The recovery passphrase was changed on another computer: give the new one to stay in sync.")
+		lines = append(lines, lang.L("The recovery passphrase was changed on another computer: give the new one to stay in sync."))
 		f.NewKey.Show()
 	} else {
 		f.NewKey.Hide()
@@ -298,7 +304,7 @@ func (u *UI) enableSync(dir string) {
 	r, err := replica.Enable(u.vault, dir, u.syncOptions())
 	if err != nil {
 		if f := u.sync.form; f != nil {
-			f.Status.SetText("Sync is not on: " + err.Error())
+			f.Status.SetText(lang.L("Sync is not on: {{.Error}}", args{"Error": errText(err)}))
 			f.Status.Show()
 		}
 		return
@@ -316,7 +322,7 @@ func (u *UI) disableSync() {
 		return
 	}
 	if err := replica.Disable(u.vault); err != nil {
-		u.codes.say("Sync: " + err.Error())
+		u.codes.say(lang.L("Sync: {{.Error}}", args{"Error": errText(err)}))
 		return
 	}
 	form := u.sync.form
@@ -334,8 +340,8 @@ func (u *UI) askNewKey() {
 	}
 	e := widget.NewPasswordEntry()
 	u.sync.newKey = e
-	u.sync.newKeyDialog = dialog.NewForm("The recovery passphrase changed on another computer", "Use it", "Cancel",
-		[]*widget.FormItem{widget.NewFormItem("New passphrase", e)}, func(ok bool) {
+	u.sync.newKeyDialog = dialog.NewForm(lang.L("The recovery passphrase changed on another computer"), lang.L("Use it"), lang.L("Cancel"),
+		[]*widget.FormItem{widget.NewFormItem(lang.L("New passphrase"), e)}, func(ok bool) {
 			if !ok {
 				return
 			}
@@ -344,12 +350,12 @@ func (u *UI) askNewKey() {
 				kr = u.cfg.Keyring
 			}
 			if err := r.Rekey(e.Text, kr); err != nil {
-				u.codes.say("Still not in sync: " + err.Error())
+				u.codes.say(lang.L("Still not in sync: {{.Error}}", args{"Error": errText(err)}))
 				return
 			}
 			u.codes.reload()
 			u.showSyncStatus()
-			u.codes.say("This computer has the vault's new key and is in sync again.")
+			u.codes.say(lang.L("This computer has the vault's new key and is in sync again."))
 		}, u.win)
 	u.sync.newKeyDialog.Show()
 }
@@ -359,29 +365,29 @@ func (u *UI) askNewKey() {
 // init --from-sync`).
 func (u *UI) showJoin() {
 	u.JoinFolder = widget.NewEntry()
-	u.JoinFolder.SetPlaceHolder("The sync folder")
+	u.JoinFolder.SetPlaceHolder(lang.L("The sync folder"))
 	u.Passphrase = widget.NewPasswordEntry()
-	u.Passphrase.SetPlaceHolder("Recovery passphrase")
+	u.Passphrase.SetPlaceHolder(lang.L("Recovery passphrase"))
 	u.Message = wrapped("")
-	u.Remember = widget.NewCheck("Remember on this computer (keyring)", nil)
+	u.Remember = widget.NewCheck(lang.L("Remember on this computer (keyring)"), nil)
 	u.Remember.SetChecked(u.cfg.Keyring != nil)
 	if u.cfg.Keyring == nil {
 		u.Remember.Disable()
 	}
-	choose := widget.NewButtonWithIcon("Choose the folder\u2026", theme.FolderOpenIcon(), func() {
+	choose := widget.NewButtonWithIcon(lang.L("Choose the folder\u2026"), theme.FolderOpenIcon(), func() {
 		dialog.ShowFolderOpen(func(l fyne.ListableURI, err error) {
 			if err == nil && l != nil {
 				u.JoinFolder.SetText(l.Path())
 			}
 		}, u.win)
 	})
-	u.JoinBtn = widget.NewButtonWithIcon("Join", theme.LoginIcon(), u.tryJoin)
+	u.JoinBtn = widget.NewButtonWithIcon(lang.L("Join"), theme.LoginIcon(), u.tryJoin)
 	u.JoinBtn.Importance = widget.HighImportance
 	u.Passphrase.OnSubmitted = func(string) { u.tryJoin() }
-	back := widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), u.showWelcome)
-	title := widget.NewLabelWithStyle("Join a vault kept in sync", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	why := wrapped("Choose the folder your other computer keeps Ward in sync through (the folder, not its ward-sync), " +
-		"and type the vault's recovery passphrase.")
+	back := widget.NewButtonWithIcon(lang.L("Back"), theme.NavigateBackIcon(), u.showWelcome)
+	title := widget.NewLabelWithStyle(lang.L("Join a vault kept in sync"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	why := wrapped(lang.L("Choose the folder your other computer keeps Ward in sync through (the folder, not its ward-sync), " +
+		"and type the vault's recovery passphrase."))
 	u.show(centered(logo(), title, why, container.NewBorder(nil, nil, nil, choose, u.JoinFolder), u.Passphrase,
 		u.Remember, u.JoinBtn, u.Message, widget.NewSeparator(), back))
 	u.focus(u.JoinFolder)
@@ -390,10 +396,10 @@ func (u *UI) showJoin() {
 func (u *UI) tryJoin() {
 	folder := strings.TrimSpace(u.JoinFolder.Text)
 	if folder == "" {
-		u.Message.SetText("First choose the sync folder.")
+		u.Message.SetText(lang.L("First choose the sync folder."))
 		return
 	}
-	u.Message.SetText("Joining\u2026")
+	u.Message.SetText(lang.L("Joining\u2026"))
 	path, pass, remember := u.cfg.Path, u.Passphrase.Text, u.Remember.Checked && u.cfg.Keyring != nil
 	u.cfg.Go(func() { // scrypt
 		v, _, err := replica.Join(path, folder, pass, u.syncOptions())
@@ -404,16 +410,16 @@ func (u *UI) tryJoin() {
 		fyne.Do(func() {
 			switch {
 			case errors.Is(err, vault.ErrWrongPassphrase):
-				u.Message.SetText("That passphrase does not open the vault kept in " + folder + ".")
+				u.Message.SetText(lang.L("That passphrase does not open the vault kept in {{.Folder}}.", args{"Folder": folder}))
 				u.Passphrase.SetText("")
 				return
 			case err != nil:
-				u.Message.SetText(err.Error())
+				u.Message.SetText(errText(err))
 				return
 			}
 			u.showCodes(v)
 			if kept != nil {
-				u.codes.say("Joined, but the keyring did not take the key, so Ward will ask for the passphrase: " + kept.Error())
+				u.codes.say(lang.L("Joined, but the keyring did not take the key, so Ward will ask for the passphrase: {{.Error}}", args{"Error": errText(kept)}))
 			}
 		})
 	})

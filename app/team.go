@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -147,7 +148,7 @@ func (u *UI) showTeam() {
 		if _, err := os.Stat(filepath.Join(t.prefs.Folder, "ward.db")); err == nil {
 			t.open(t.prefs.Folder)
 		} else {
-			t.Status.SetText("No server data in this folder yet: Open makes it, with a new database and key.")
+			t.Status.SetText(lang.L("No server data in this folder yet: Open makes it, with a new database and key."))
 		}
 		return
 	}
@@ -184,14 +185,14 @@ func (u *UI) closeTeam() {
 
 func newTeamView(u *UI) *teamView {
 	t := &teamView{u: u, prefs: loadTeamPrefs(fyne.CurrentApp().Preferences())}
-	back := widget.NewButtonWithIcon("Codes", theme.NavigateBackIcon(), func() {
+	back := widget.NewButtonWithIcon(lang.L("Codes"), theme.NavigateBackIcon(), func() {
 		if u.codes != nil {
 			u.show(u.codes.content)
 		}
 	})
 	t.Folder = widget.NewEntry()
 	t.Folder.SetText(t.prefs.Folder)
-	t.OpenBtn = widget.NewButton("Open", func() { t.open(strings.TrimSpace(t.Folder.Text)) })
+	t.OpenBtn = widget.NewButton(lang.L("Open"), func() { t.open(strings.TrimSpace(t.Folder.Text)) })
 	t.ChooseBtn = widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() {
 		d := dialog.NewFolderOpen(func(uri fyne.ListableURI, err error) {
 			if err == nil && uri != nil {
@@ -215,34 +216,34 @@ func newTeamView(u *UI) *teamView {
 		}
 		t.updateButtons()
 	}
-	t.Unlock = widget.NewButton("Unlock", func() {
+	t.Unlock = widget.NewButton(lang.L("Unlock"), func() {
 		name := t.selected
-		t.act(fmt.Sprintf("%s may sign in again at once.", name), func(s *service.Server) error {
+		t.act(lang.L("{{.User}} may sign in again at once.", args{"User": name}), func(s *service.Server) error {
 			return s.Unlock(context.Background(), service.Window, name)
 		})
 	})
-	t.Disable = widget.NewButton("Disable", func() {
+	t.Disable = widget.NewButton(lang.L("Disable"), func() {
 		name, disable := t.selected, !t.selectedUser().Disabled
-		done := name + " is disabled: every session ended."
+		done := lang.L("{{.User}} is disabled: every session ended.", args{"User": name})
 		if !disable {
-			done = name + " is enabled again."
+			done = lang.L("{{.User}} is enabled again.", args{"User": name})
 		}
 		t.act(done, func(s *service.Server) error {
 			return s.SetDisabled(context.Background(), service.Window, name, disable)
 		})
 	})
-	t.Reset = widget.NewButton("Reset 2FA\u2026", t.showReset)
-	t.Admin = widget.NewButton("Make admin", func() {
+	t.Reset = widget.NewButton(lang.L("Reset 2FA\u2026"), t.showReset)
+	t.Admin = widget.NewButton(lang.L("Make admin"), func() {
 		name, admin := t.selected, !t.selectedUser().Admin
-		done := name + " is an admin."
+		done := lang.L("{{.User}} is an admin.", args{"User": name})
 		if !admin {
-			done = name + " is no longer an admin."
+			done = lang.L("{{.User}} is no longer an admin.", args{"User": name})
 		}
 		t.act(done, func(s *service.Server) error {
 			return s.SetAdmin(context.Background(), service.Window, name, admin)
 		})
 	})
-	t.Invite = widget.NewButtonWithIcon("Invite\u2026", theme.ContentAddIcon(), t.showInvite)
+	t.Invite = widget.NewButtonWithIcon(lang.L("Invite\u2026"), theme.ContentAddIcon(), t.showInvite)
 	t.Invite.Importance = widget.HighImportance
 	userActions := container.NewGridWithColumns(2, t.Unlock, t.Disable, t.Reset, t.Admin)
 	usersTab := container.NewBorder(nil, container.NewVBox(userActions, t.Invite), nil, nil, t.Users)
@@ -263,19 +264,19 @@ func newTeamView(u *UI) *teamView {
 	decide := func(approve bool) func() {
 		return func() {
 			id := t.selReset
-			done := fmt.Sprintf("Request %d approved: the user enrolls again at their next sign-in.", id)
+			done := lang.L("Request {{.ID}} approved: the user enrolls again at their next sign-in.", args{"ID": id})
 			if !approve {
-				done = fmt.Sprintf("Request %d denied.", id)
+				done = lang.L("Request {{.ID}} denied.", args{"ID": id})
 			}
 			t.act(done, func(s *service.Server) error {
 				return s.DecideReset(context.Background(), service.Window, id, approve)
 			})
 		}
 	}
-	t.Approve = widget.NewButton("Approve", decide(true))
-	t.Deny = widget.NewButton("Deny", decide(false))
-	requestsTab := container.NewBorder(wrapped("A user who lost their phone asks, after their password, for their "+
-		"two-factor sign-in to be reset. Approve only when you know it is them."), container.NewGridWithColumns(2, t.Approve, t.Deny), nil, nil, t.Requests)
+	t.Approve = widget.NewButton(lang.L("Approve"), decide(true))
+	t.Deny = widget.NewButton(lang.L("Deny"), decide(false))
+	requestsTab := container.NewBorder(wrapped(lang.L("A user who lost their phone asks, after their password, for their "+
+		"two-factor sign-in to be reset. Approve only when you know it is them.")), container.NewGridWithColumns(2, t.Approve, t.Deny), nil, nil, t.Requests)
 
 	// The audit.
 	t.Audit = widget.NewList(func() int { return len(t.audit) }, func() fyne.CanvasObject {
@@ -289,18 +290,18 @@ func newTeamView(u *UI) *teamView {
 	})
 
 	// The policy.
-	t.Require = widget.NewCheck("Require two-factor sign-in of everyone", nil)
+	t.Require = widget.NewCheck(lang.L("Require two-factor sign-in of everyone"), nil)
 	t.Deadline = widget.NewEntry()
-	t.Deadline.SetPlaceHolder("2027-01-31, or empty: at once")
-	t.SavePolicy = widget.NewButton("Save the policy", t.savePolicy)
-	policyTab := container.NewVBox(t.Require, widget.NewForm(widget.NewFormItem("Enroll by", t.Deadline)),
-		wrapped("Past the deadline, a user who has not enrolled can only enroll. Turning the requirement on, or "+
-			"moving its deadline, mails everyone who has not enrolled yet."), t.SavePolicy)
+	t.Deadline.SetPlaceHolder(lang.L("2027-01-31, or empty: at once"))
+	t.SavePolicy = widget.NewButton(lang.L("Save the policy"), t.savePolicy)
+	policyTab := container.NewVBox(t.Require, widget.NewForm(widget.NewFormItem(lang.L("Enroll by"), t.Deadline)),
+		wrapped(lang.L("Past the deadline, a user who has not enrolled can only enroll. Turning the requirement on, or "+
+			"moving its deadline, mails everyone who has not enrolled yet.")), t.SavePolicy)
 
 	// The server.
 	t.Addr = widget.NewEntry()
 	t.Addr.SetText(t.prefs.Addr)
-	t.StartBtn = widget.NewButtonWithIcon("Start the server", theme.MediaPlayIcon(), func() {
+	t.StartBtn = widget.NewButtonWithIcon(lang.L("Start the server"), theme.MediaPlayIcon(), func() {
 		if t.hosted != nil {
 			t.stop()
 			t.showServer()
@@ -308,7 +309,7 @@ func newTeamView(u *UI) *teamView {
 		}
 		t.start()
 	})
-	t.StartWithWard = widget.NewCheck("Start it with Ward", nil)
+	t.StartWithWard = widget.NewCheck(lang.L("Start it with Ward"), nil)
 	t.StartWithWard.SetChecked(t.prefs.Start)
 	t.StartWithWard.OnChanged = func(on bool) {
 		t.prefs.Start = on
@@ -322,24 +323,24 @@ func newTeamView(u *UI) *teamView {
 	t.QR.ScaleMode = canvas.ImageScalePixels
 	t.QR.SetMinSize(fyne.NewSize(150, 150))
 	t.QR.Hide()
-	serverTab := container.NewVBox(widget.NewForm(widget.NewFormItem("Address", t.Addr)),
-		wrapped("127.0.0.1: this computer only. 0.0.0.0: the team's network too."),
+	serverTab := container.NewVBox(widget.NewForm(widget.NewFormItem(lang.L("Address"), t.Addr)),
+		wrapped(lang.L("127.0.0.1: this computer only. 0.0.0.0: the team's network too.")),
 		container.NewHBox(t.StartBtn, t.StartWithWard),
 		container.NewBorder(nil, nil, container.NewVBox(t.QR), nil, container.NewVBox(t.ServerNote, t.URL)))
 
 	t.Tabs = container.NewAppTabs(
-		container.NewTabItem("Users", usersTab),
-		container.NewTabItem("Requests", requestsTab),
-		container.NewTabItem("Audit", t.Audit),
-		container.NewTabItem("Policy", container.NewVScroll(policyTab)),
-		container.NewTabItem("Server", container.NewVScroll(serverTab)),
+		container.NewTabItem(lang.L("Users"), usersTab),
+		container.NewTabItem(lang.L("Requests"), requestsTab),
+		container.NewTabItem(lang.L("Audit"), t.Audit),
+		container.NewTabItem(lang.L("Policy"), container.NewVScroll(policyTab)),
+		container.NewTabItem(lang.L("Server"), container.NewVScroll(serverTab)),
 	)
-	title := widget.NewLabelWithStyle("Team", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title := widget.NewLabelWithStyle(lang.L("Team"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	t.Serving = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	// In the text's own colour, bold: the theme's success green on the light
 	// variant's white is about 1.5:1, below any reading contrast.
 	top := container.NewVBox(container.NewBorder(nil, nil, back, nil, container.NewBorder(nil, nil, title, t.Serving)),
-		container.NewBorder(nil, nil, widget.NewLabel("Data folder"), container.NewHBox(t.ChooseBtn, t.OpenBtn), t.Folder))
+		container.NewBorder(nil, nil, widget.NewLabel(lang.L("Data folder")), container.NewHBox(t.ChooseBtn, t.OpenBtn), t.Folder))
 	t.content = container.NewBorder(container.NewPadded(top), container.NewPadded(t.Status), nil, nil, t.Tabs)
 	t.showServer()
 	t.updateButtons()
@@ -350,7 +351,7 @@ func newTeamView(u *UI) *teamView {
 // server); then, once it is open, runs the functions given.
 func (t *teamView) open(dir string, then ...func()) {
 	if dir == "" {
-		t.Status.SetText("Give the server's data folder.")
+		t.Status.SetText(lang.L("Give the server's data folder."))
 		return
 	}
 	if t.folder != nil && t.folder.Dir == dir {
@@ -366,7 +367,7 @@ func (t *teamView) open(dir string, then ...func()) {
 		t.folder = nil
 	}
 	t.users, t.resets, t.audit, t.selected, t.selReset, t.stamp = nil, nil, nil, "", 0, ""
-	t.Status.SetText("Opening " + dir + "\u2026")
+	t.Status.SetText(lang.L("Opening {{.Folder}}\u2026", args{"Folder": dir}))
 	addr := strings.TrimSpace(t.Addr.Text)
 	_, err := os.Stat(filepath.Join(dir, "ward.db"))
 	made := errors.Is(err, os.ErrNotExist) // a new folder, or a typing mistake: say it
@@ -375,7 +376,7 @@ func (t *teamView) open(dir string, then ...func()) {
 		freeHashMemory()
 		fyne.Do(func() {
 			if err != nil {
-				t.Status.SetText("The folder does not open: " + err.Error())
+				t.Status.SetText(lang.L("The folder does not open: {{.Error}}", args{"Error": errText(err)}))
 				t.refresh()
 				return
 			}
@@ -384,7 +385,7 @@ func (t *teamView) open(dir string, then ...func()) {
 			t.prefs.save(fyne.CurrentApp().Preferences())
 			t.Status.SetText("")
 			if made {
-				t.Status.SetText("A new server data folder is made at " + dir + ".")
+				t.Status.SetText(lang.L("A new server data folder is made at {{.Folder}}.", args{"Folder": dir}))
 			}
 			t.reload()
 			for _, f := range then {
@@ -407,7 +408,7 @@ func (t *teamView) service() *service.Server {
 // service's sentence; then reads the folder again.
 func (t *teamView) act(done string, f func(*service.Server) error) {
 	if t.folder == nil {
-		t.Status.SetText("Open a data folder first.")
+		t.Status.SetText(lang.L("Open a data folder first."))
 		return
 	}
 	s := t.service()
@@ -434,9 +435,12 @@ func (t *teamView) say(done string, err error) {
 // sentence is an error as the page says it: the service's refusals are sentences
 // already; other errors get a capital and a full stop.
 func sentence(err error) string {
-	msg := err.Error()
 	var r *service.Refusal
-	if errors.As(err, &r) || msg == "" {
+	if errors.As(err, &r) {
+		return r.Text(windowLang())
+	}
+	msg := errText(err)
+	if msg == "" {
 		return msg
 	}
 	msg = strings.ToUpper(msg[:1]) + msg[1:]
@@ -478,7 +482,7 @@ func (t *teamView) reload() {
 			t.reading = false
 			t.read, t.stamp = t.u.cfg.Now(), stamp
 			if err != nil {
-				t.Status.SetText("The folder could not be read: " + sentence(err))
+				t.Status.SetText(lang.L("The folder could not be read: {{.Error}}", args{"Error": sentence(err)}))
 			} else {
 				policyChanged := p.Require2FA != t.policy.Require2FA || !p.Deadline.Equal(t.policy.Deadline) ||
 					!p.Updated.Equal(t.policy.Updated) || p.UpdatedBy != t.policy.UpdatedBy
@@ -543,9 +547,9 @@ func (t *teamView) refresh() {
 			pending++
 		}
 	}
-	t.Tabs.Items[1].Text = "Requests"
+	t.Tabs.Items[1].Text = lang.L("Requests")
 	if pending > 0 {
-		t.Tabs.Items[1].Text = fmt.Sprintf("Requests (%d)", pending)
+		t.Tabs.Items[1].Text = lang.L("Requests ({{.Count}})", args{"Count": pending})
 	}
 	t.Tabs.Refresh()
 	t.Users.Refresh()
@@ -584,14 +588,14 @@ func (t *teamView) updateButtons() {
 	enable(t.SavePolicy, open)
 	enable(t.StartBtn, open || t.hosted != nil)
 	if sel.Disabled {
-		t.Disable.SetText("Enable")
+		t.Disable.SetText(lang.L("Enable"))
 	} else {
-		t.Disable.SetText("Disable")
+		t.Disable.SetText(lang.L("Disable"))
 	}
 	if sel.Admin {
-		t.Admin.SetText("Remove admin")
+		t.Admin.SetText(lang.L("Remove admin"))
 	} else {
-		t.Admin.SetText("Make admin")
+		t.Admin.SetText(lang.L("Make admin"))
 	}
 }
 
@@ -625,38 +629,38 @@ func userLine(r service.UserRow, p store.Policy, now time.Time) string {
 	var parts []string
 	switch {
 	case r.MFA:
-		parts = append(parts, fmt.Sprintf("2FA, %d backup codes left", r.CodesLeft))
+		parts = append(parts, lang.N("2FA, {{.Count}} backup codes left", r.CodesLeft, args{"Count": r.CodesLeft}))
 	case r.Invited:
-		parts = append(parts, "invited")
+		parts = append(parts, lang.L("invited"))
 	case p.Require2FA && !p.Deadline.IsZero() && now.Before(p.Deadline):
-		parts = append(parts, "no 2FA yet (due "+p.Deadline.Local().Format("2 Jan")+")")
+		parts = append(parts, lang.L("no 2FA yet (due {{.Date}})", args{"Date": p.Deadline.Local().Format("2006-01-02")}))
 	case p.Require2FA:
-		parts = append(parts, "no 2FA: can only enroll")
+		parts = append(parts, lang.L("no 2FA: can only enroll"))
 	default:
-		parts = append(parts, "no 2FA")
+		parts = append(parts, lang.L("no 2FA"))
 	}
 	if r.Admin {
-		parts = append(parts, "admin")
+		parts = append(parts, lang.L("admin"))
 	}
 	if r.Disabled {
-		parts = append(parts, "disabled")
+		parts = append(parts, lang.L("disabled"))
 	}
 	if !r.LockedUntil.IsZero() {
-		parts = append(parts, "locked until "+r.LockedUntil.Local().Format("15:04"))
+		parts = append(parts, lang.L("locked until {{.Time}}", args{"Time": r.LockedUntil.Local().Format("15:04")}))
 	}
 	return strings.Join(parts, " \u00b7 ")
 }
 
 func resetLine(r store.Reset) string {
-	s := fmt.Sprintf("%d. %s, %s: \u201c%s\u201d", r.ID, r.Username, r.RequestedAt.Local().Format("2 Jan 15:04"), r.Reason)
+	s := fmt.Sprintf("%d. %s, %s: \u201c%s\u201d", r.ID, r.Username, r.RequestedAt.Local().Format("2006-01-02 15:04"), r.Reason)
 	if r.State != "pending" {
-		s += fmt.Sprintf(" (%s by %s)", r.State, r.DecidedBy)
+		s += " " + stateLine(r.State, r.DecidedBy)
 	}
 	return s
 }
 
 func auditLine(e store.AuditEvent) string {
-	s := e.At.Local().Format("2 Jan 15:04") + "  " + e.Event
+	s := e.At.Local().Format("2006-01-02 15:04") + "  " + e.Event
 	if e.User != "" {
 		s += "  " + e.User
 	}
@@ -687,16 +691,16 @@ func (t *teamView) showPolicy() {
 func (t *teamView) savePolicy() {
 	deadline, err := server.ParseDeadline(t.Deadline.Text)
 	if err != nil {
-		t.Status.SetText("The deadline: " + err.Error() + ".")
+		t.Status.SetText(lang.L("The deadline: {{.Error}}.", args{"Error": errText(err)}))
 		return
 	}
 	require := t.Require.Checked
-	done := "Two-factor sign-in is not required."
+	done := lang.L("Two-factor sign-in is not required.")
 	switch {
 	case require && deadline.IsZero():
-		done = "Two-factor sign-in is required of everyone, from now."
+		done = lang.L("Two-factor sign-in is required of everyone, from now.")
 	case require:
-		done = "Two-factor sign-in is required of everyone from " + deadline.Local().Format("2 Jan 2006 15:04") + "."
+		done = lang.L("Two-factor sign-in is required of everyone from {{.Time}}.", args{"Time": deadline.Local().Format("2006-01-02 15:04")})
 	}
 	t.act(done, func(s *service.Server) error {
 		ctx := context.Background()
@@ -713,19 +717,19 @@ func (t *teamView) savePolicy() {
 // admin; a password adds them at once, none invites them (a link that sets it).
 func (t *teamView) showInvite() {
 	f := &inviteForm{Name: widget.NewEntry(), Email: widget.NewEntry(), Password: widget.NewPasswordEntry(),
-		Admin: widget.NewCheck("An admin", nil)}
-	f.Email.SetPlaceHolder("optional: the invitation is mailed")
-	f.Password.SetPlaceHolder("empty: they set it from the link")
-	items := []*widget.FormItem{widget.NewFormItem("Name", f.Name), widget.NewFormItem("Email", f.Email),
-		widget.NewFormItem("Password", f.Password), widget.NewFormItem("", f.Admin)}
-	f.dialog = dialog.NewForm("Invite or add a user", "Add", "Cancel", items, func(ok bool) {
+		Admin: widget.NewCheck(lang.L("An admin"), nil)}
+	f.Email.SetPlaceHolder(lang.L("optional: the invitation is mailed"))
+	f.Password.SetPlaceHolder(lang.L("empty: they set it from the link"))
+	items := []*widget.FormItem{widget.NewFormItem(lang.L("Name"), f.Name), widget.NewFormItem(lang.L("Email"), f.Email),
+		widget.NewFormItem(lang.L("Password"), f.Password), widget.NewFormItem("", f.Admin)}
+	f.dialog = dialog.NewForm(lang.L("Invite or add a user"), lang.L("Add"), lang.L("Cancel"), items, func(ok bool) {
 		t.invite = nil
 		if !ok {
 			return
 		}
 		name, email, password, admin := strings.TrimSpace(f.Name.Text), strings.TrimSpace(f.Email.Text), f.Password.Text, f.Admin.Checked
 		if password != "" {
-			t.act(name+" is added: they sign in with that password.", func(s *service.Server) error {
+			t.act(lang.L("{{.User}} is added: they sign in with that password.", args{"User": name}), func(s *service.Server) error {
 				return s.AddUser(context.Background(), name, email, password, admin)
 			})
 			return
@@ -748,17 +752,17 @@ func (t *teamView) showInvite() {
 // showLink shows an invitation's link once, to pass on.
 func (t *teamView) showLink(name, email, link string) {
 	t.link = link
-	how := "Pass this link on to " + name + ": it sets their password, once, within 72 hours."
+	how := lang.L("Pass this link on to {{.User}}: it sets their password, once, within 72 hours.", args{"User": name})
 	if email != "" {
-		how = "The invitation is mailed to " + email + " (when the server sends mail). The link, to pass on otherwise: it sets their password, once, within 72 hours."
+		how = lang.L("The invitation is mailed to {{.Email}} (when the server sends mail). The link, to pass on otherwise: it sets their password, once, within 72 hours.", args{"Email": email})
 	}
-	t.Status.SetText(name + " is invited.")
+	t.Status.SetText(lang.L("{{.User}} is invited.", args{"User": name}))
 	e := widget.NewEntry()
 	e.SetText(link)
-	cp := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+	cp := widget.NewButtonWithIcon(lang.L("Copy"), theme.ContentCopyIcon(), func() {
 		fyne.CurrentApp().Clipboard().SetContent(link)
 	})
-	d := dialog.NewCustom("Invitation for "+name, "Close", container.NewVBox(wrapped(how), e, cp), t.u.win)
+	d := dialog.NewCustom(lang.L("Invitation for {{.User}}", args{"User": name}), lang.L("Close"), container.NewVBox(wrapped(how), e, cp), t.u.win)
 	d.Resize(fyne.NewSize(420, 220))
 	d.Show()
 }
@@ -768,22 +772,22 @@ func (t *teamView) showLink(name, email, link string) {
 func (t *teamView) showReset() {
 	name := t.selected
 	f := &resetForm{Reason: widget.NewEntry()}
-	f.Reason.SetPlaceHolder("lost phone, confirmed by a call")
+	f.Reason.SetPlaceHolder(lang.L("lost phone, confirmed by a call"))
 	f.Reason.Validator = func(s string) error {
 		if strings.TrimSpace(s) == "" {
-			return errors.New("say why")
+			return errors.New(lang.L("say why"))
 		}
 		return nil
 	}
-	f.dialog = dialog.NewForm("Reset the two-factor sign-in of "+name, "Reset", "Cancel",
-		[]*widget.FormItem{widget.NewFormItem("Reason", f.Reason), widget.NewFormItem("", wrapped(name+"'s authenticator, backup codes, remembered devices and sessions are removed; "+
-			"they enroll again at their next sign-in."))}, func(ok bool) {
+	f.dialog = dialog.NewForm(lang.L("Reset the two-factor sign-in of {{.User}}", args{"User": name}), lang.L("Reset"), lang.L("Cancel"),
+		[]*widget.FormItem{widget.NewFormItem(lang.L("Reason"), f.Reason), widget.NewFormItem("", wrapped(lang.L("{{.User}}'s authenticator, backup codes, remembered devices and sessions are removed; "+
+			"they enroll again at their next sign-in.", args{"User": name})))}, func(ok bool) {
 			t.reset = nil
 			if !ok {
 				return
 			}
 			reason := strings.TrimSpace(f.Reason.Text)
-			t.act("The two-factor sign-in of "+name+" is reset: they enroll again at their next sign-in.", func(s *service.Server) error {
+			t.act(lang.L("The two-factor sign-in of {{.User}} is reset: they enroll again at their next sign-in.", args{"User": name}), func(s *service.Server) error {
 				return s.ResetMFA(context.Background(), service.Window, name, reason)
 			})
 		}, t.u.win)
@@ -799,7 +803,7 @@ func (t *teamView) start() {
 	}
 	addr := strings.TrimSpace(t.Addr.Text)
 	f := t.folder
-	t.ServerNote.SetText("Starting\u2026")
+	t.ServerNote.SetText(lang.L("Starting\u2026"))
 	t.starting = true
 	t.u.cfg.Go(func() {
 		h, err := f.Serve(addr, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -807,7 +811,7 @@ func (t *teamView) start() {
 		fyne.Do(func() {
 			t.starting = false
 			if err != nil {
-				t.ServerNote.SetText("The server did not start: " + sentence(err))
+				t.ServerNote.SetText(lang.L("The server did not start: {{.Error}}", args{"Error": sentence(err)}))
 				return
 			}
 			if t.folder != f { // another folder was opened meanwhile
@@ -836,7 +840,7 @@ func (t *teamView) stop() {
 	h := t.hosted
 	t.hosted = nil
 	if err := h.Stop(); err != nil {
-		t.ServerNote.SetText("The server stopped with an error: " + sentence(err))
+		t.ServerNote.SetText(lang.L("The server stopped with an error: {{.Error}}", args{"Error": sentence(err)}))
 	}
 }
 
@@ -847,9 +851,9 @@ func (t *teamView) showServer() {
 	}
 	h := t.hosted
 	if h == nil {
-		t.StartBtn.SetText("Start the server")
+		t.StartBtn.SetText(lang.L("Start the server"))
 		t.StartBtn.SetIcon(theme.MediaPlayIcon())
-		t.ServerNote.SetText("The server is not running. The Team page works on the data folder without it.")
+		t.ServerNote.SetText(lang.L("The server is not running. The Team page works on the data folder without it."))
 		t.URL.Hide()
 		t.QR.Hide()
 		t.Serving.SetText("")
@@ -857,12 +861,12 @@ func (t *teamView) showServer() {
 		t.updateButtons()
 		return
 	}
-	t.StartBtn.SetText("Stop the server")
+	t.StartBtn.SetText(lang.L("Stop the server"))
 	t.StartBtn.SetIcon(theme.MediaStopIcon())
 	t.Addr.Disable()
-	t.ServerNote.SetText("The server runs while this window is open. The team enrolls at " + h.URL +
-		"; a phone on the same network opens it from this code.")
-	t.Serving.SetText("Serving at " + h.URL)
+	t.ServerNote.SetText(lang.L("The server runs while this window is open. The team enrolls at {{.URL}}; "+
+		"a phone on the same network opens it from this code.", args{"URL": h.URL}))
+	t.Serving.SetText(lang.L("Serving at {{.URL}}", args{"URL": h.URL}))
 	t.URL.SetText(h.URL)
 	t.URL.SetURLFromString(h.URL)
 	t.URL.Show()
@@ -875,4 +879,15 @@ func (t *teamView) showServer() {
 		}
 	}
 	t.updateButtons()
+}
+
+// stateLine is how a decided request stands: approved or denied, and by whom.
+func stateLine(state, by string) string {
+	switch state {
+	case "approved":
+		return lang.L("(approved by {{.Admin}})", args{"Admin": by})
+	case "denied":
+		return lang.L("(denied by {{.Admin}})", args{"Admin": by})
+	}
+	return "(" + state + ", " + by + ")"
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -80,9 +80,9 @@ type drillView struct {
 
 func (c *codesView) newDrill() *drillView {
 	d := &drillView{Note: wrapped(""), Status: wrapped("")}
-	details := widget.NewButtonWithIcon("Details", theme.WarningIcon(), func() { c.runDrill(true, "") })
+	details := widget.NewButtonWithIcon(lang.L("Details"), theme.WarningIcon(), func() { c.runDrill(true, "") })
 	d.Banner = container.NewBorder(nil, nil, nil, container.NewCenter(details), d.Note)
-	d.Verify = widget.NewButtonWithIcon("Verify backups", theme.ConfirmIcon(), func() { c.runDrill(true, "") })
+	d.Verify = widget.NewButtonWithIcon(lang.L("Verify backups"), theme.ConfirmIcon(), func() { c.runDrill(true, "") })
 	c.drill = d
 	c.showDrill(loadDrill(fyne.CurrentApp().Preferences()))
 	return d
@@ -97,29 +97,29 @@ func (c *codesView) showDrill(r drillRecord) {
 	warn := ""
 	switch {
 	case r.At == 0:
-		d.Status.SetText("Not verified yet: Verify backups opens every copy in the folder and compares it with your accounts.")
+		d.Status.SetText(lang.L("Not verified yet: Verify backups opens every copy in the folder and compares it with your accounts."))
 	case len(r.Failed) == 1:
-		warn = fmt.Sprintf("A backup copy does not open: %s.", r.Failed[0])
+		warn = lang.L("A backup copy does not open: {{.File}}.", args{"File": r.Failed[0]})
 	case len(r.Failed) > 1:
-		warn = fmt.Sprintf("%d backup copies do not open: %s.", len(r.Failed), strings.Join(r.Failed, ", "))
+		warn = lang.L("{{.Count}} backup copies do not open: {{.Files}}.", args{"Count": len(r.Failed), "Files": strings.Join(r.Failed, ", ")})
 	case r.AsOf == 0:
-		warn = "No backup restores this vault."
+		warn = lang.L("No backup restores this vault.")
 	}
 	if r.At != 0 {
-		s := "Restorable as of " + when(r.AsOf) + "."
+		s := lang.L("Restorable as of {{.Time}}.", args{"Time": when(r.AsOf)})
 		if r.AsOf == 0 {
-			s = "Not restorable from " + r.Folder + "."
+			s = lang.L("Not restorable from {{.Folder}}.", args{"Folder": r.Folder})
 		}
 		if warn != "" {
 			s = warn + " " + s
 		}
-		d.Status.SetText(s + " Checked " + when(r.At) + ".")
+		d.Status.SetText(s + " " + lang.L("Checked {{.Time}}.", args{"Time": when(r.At)}))
 	}
 	if warn == "" {
 		d.Banner.Hide()
 		return
 	}
-	d.Note.SetText(warn + " Verify your backups (Settings) before you need them.")
+	d.Note.SetText(warn + " " + lang.L("Verify your backups (Settings) before you need them."))
 	d.Banner.Show()
 }
 
@@ -130,12 +130,12 @@ func (c *codesView) runDrill(show bool, exportPass string) {
 	dir := p.String(prefBackupDir)
 	if dir == "" {
 		if show {
-			c.drill.Status.SetText("Automatic backups are off: choose their folder first, then verify them.")
+			c.drill.Status.SetText(lang.L("Automatic backups are off: choose their folder first, then verify them."))
 		}
 		return
 	}
 	if show {
-		c.drill.Status.SetText("Verifying the backups in " + dir + "\u2026")
+		c.drill.Status.SetText(lang.L("Verifying the backups in {{.Folder}}\u2026", args{"Folder": dir}))
 	}
 	// The key and accounts as values: the vault may be changed and reloaded (a
 	// merge, an edit) while the drill runs.
@@ -144,9 +144,10 @@ func (c *codesView) runDrill(show bool, exportPass string) {
 		d, err := workflow.Verify(key, accounts, dir, exportPass)
 		fyne.Do(func() {
 			if err != nil {
-				c.drill.Status.SetText("The backups were not verified: " + err.Error() + ".")
+				why := lang.L("The backups were not verified: {{.Error}}.", args{"Error": errText(err)})
+				c.drill.Status.SetText(why)
 				if show {
-					c.say("The backups were not verified: " + err.Error() + ".")
+					c.say(why)
 				}
 				return
 			}
@@ -189,7 +190,7 @@ func (c *codesView) weeklyDrill() {
 func (c *codesView) showDrillLines(d workflow.Drill) {
 	box := container.NewVBox()
 	if len(d.Copies) == 0 {
-		box.Add(wrapped("No backup copy or export of Ward in " + d.Folder + "."))
+		box.Add(wrapped(lang.L("No backup copy or export of Ward in {{.Folder}}.", args{"Folder": d.Folder})))
 	}
 	exports := false
 	for _, cp := range d.Copies {
@@ -201,13 +202,13 @@ func (c *codesView) showDrillLines(d workflow.Drill) {
 		exports = exports || cp.Kind == workflow.ExportCopy && cp.Verdict == workflow.Unchecked
 	}
 	if at, ok := d.RestorableAsOf(); ok {
-		box.Add(widget.NewLabelWithStyle("Restorable as of "+at.Local().Format("2006-01-02 15:04"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		box.Add(widget.NewLabelWithStyle(lang.L("Restorable as of {{.Time}}", args{"Time": at.Local().Format("2006-01-02 15:04")}), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
 	var dlg dialog.Dialog
 	if exports {
 		pass := widget.NewPasswordEntry()
-		pass.SetPlaceHolder("The exports' passphrase")
-		check := widget.NewButton("Check the exports", func() {
+		pass.SetPlaceHolder(lang.L("The exports' passphrase"))
+		check := widget.NewButton(lang.L("Check the exports"), func() {
 			dlg.Hide()
 			c.runDrill(true, pass.Text)
 		})
@@ -215,7 +216,7 @@ func (c *codesView) showDrillLines(d workflow.Drill) {
 		c.drill.ExportPass, c.drill.CheckExports = pass, check
 		box.Add(container.NewBorder(nil, nil, nil, check, pass))
 	}
-	dlg = dialog.NewCustom("Backups in "+filepath.Base(d.Folder), "Close", container.NewVScroll(box), c.u.win)
+	dlg = dialog.NewCustom(lang.L("Backups in {{.Folder}}", args{"Folder": filepath.Base(d.Folder)}), lang.L("Close"), container.NewVScroll(box), c.u.win)
 	dlg.Resize(fyne.NewSize(440, 420))
 	c.drill.dialog = dlg
 	dlg.Show()

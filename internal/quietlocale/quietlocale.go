@@ -7,7 +7,8 @@
 // and its path sorts before golang.org/x/text, on which Fyne's lang package depends,
 // so its init runs first: it rewrites such a value to plain "C", which Fyne reads as
 // English. Restore, called first thing in main, puts the original value back, so
-// nothing else ever sees the change.
+// nothing else ever sees the change. Fyne reads the locale again whenever
+// translations are added: Quietly runs such a call under the same rewrite.
 package quietlocale
 
 import (
@@ -20,17 +21,24 @@ var (
 )
 
 func init() {
+	name, value = quiet()
+}
+
+// quiet rewrites the first locale variable set, if it is a C or POSIX locale with
+// an encoding, to plain "C", and returns its name and value ("" if untouched).
+func quiet() (string, string) {
 	for _, env := range [...]string{"LC_ALL", "LC_MESSAGES", "LANG"} {
 		v := os.Getenv(env)
 		if v == "" {
 			continue
 		}
 		if strings.HasPrefix(v, "C.") || strings.HasPrefix(v, "POSIX.") {
-			name, value = env, v
 			os.Setenv(env, "C")
+			return env, v
 		}
-		return
+		return "", ""
 	}
+	return "", ""
 }
 
 // Restore puts back the locale variable that init rewrote, if any.
@@ -38,4 +46,15 @@ func Restore() {
 	if name != "" {
 		os.Setenv(name, value)
 	}
+}
+
+// Quietly runs f with the locale rewritten as init does, and puts it back after.
+func Quietly(f func()) {
+	n, v := quiet()
+	defer func() {
+		if n != "" {
+			os.Setenv(n, v)
+		}
+	}()
+	f()
 }
