@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -30,13 +30,13 @@ func (c *codesView) showAdd() {
 		return b
 	}
 	box := container.NewVBox(
-		choice("Scan the screen", theme.ComputerIcon(), c.scanScreen),
-		choice("Open an image file\u2026", theme.FileImageIcon(), c.openImage),
-		choice("Paste a link or an image (Ctrl+V)", theme.ContentPasteIcon(), c.pasteLink),
-		choice("Enter the key manually\u2026", theme.DocumentCreateIcon(), c.showManual),
-		choice("Import another app's export or a backup\u2026", theme.FolderOpenIcon(), c.showImport),
+		choice(lang.L("Scan the screen"), theme.ComputerIcon(), c.scanScreen),
+		choice(lang.L("Open an image file\u2026"), theme.FileImageIcon(), c.openImage),
+		choice(lang.L("Paste a link or an image (Ctrl+V)"), theme.ContentPasteIcon(), c.pasteLink),
+		choice(lang.L("Enter the key manually\u2026"), theme.DocumentCreateIcon(), c.showManual),
+		choice(lang.L("Import another app's export or a backup\u2026"), theme.FolderOpenIcon(), c.showImport),
 	)
-	d = dialog.NewCustom("Add an account", "Cancel", box, c.u.win)
+	d = dialog.NewCustom(lang.L("Add an account"), lang.L("Cancel"), box, c.u.win)
 	d.Show()
 	c.u.focus(box.Objects[0].(*widget.Button)) // Ctrl+N, then Return or space: scan the screen
 }
@@ -50,14 +50,14 @@ func (c *codesView) pasteLink() {
 		return
 	}
 	if c.u.cfg.ClipboardImage == nil {
-		c.say("The clipboard is empty. Copy an otpauth:// link or a QR code's image first.")
+		c.say(lang.L("The clipboard is empty. Copy an otpauth:// link or a QR code's image first."))
 		return
 	}
 	c.u.cfg.Go(func() {
 		img, err := c.u.cfg.ClipboardImage(context.Background())
 		fyne.Do(func() {
 			if err != nil {
-				c.say("The clipboard holds no link and no image. Copy an otpauth:// link or a QR code's image first.")
+				c.say(lang.L("The clipboard holds no link and no image. Copy an otpauth:// link or a QR code's image first."))
 				return
 			}
 			c.decodeAndAdd(img, "the clipboard's image")
@@ -73,7 +73,7 @@ func (c *codesView) openImage() {
 		defer r.Close()
 		img, _, err := image.Decode(r)
 		if err != nil {
-			c.say(r.URI().Name() + " is not an image Ward can read (PNG, JPEG, GIF, BMP or WebP).")
+			c.say(lang.L("{{.File}} is not an image Ward can read (PNG, JPEG, GIF, BMP or WebP).", args{"File": r.URI().Name()}))
 			return
 		}
 		c.decodeAndAdd(img, r.URI().Name())
@@ -85,15 +85,15 @@ func (c *codesView) openImage() {
 // scanScreen hides the window, captures every monitor, and adds what it finds.
 func (c *codesView) scanScreen() {
 	if c.u.cfg.Capture == nil {
-		c.say("Screen capture is not available here.")
+		c.say(lang.L("Screen capture is not available here."))
 		return
 	}
-	c.say("Scanning the screen\u2026")
+	c.say(lang.L("Scanning the screen\u2026"))
 	c.u.cfg.Go(func() {
 		img, err := c.u.cfg.Capture(scanner.CaptureOptions{Hide: c.hideWindow})
 		fyne.Do(func() {
 			if err != nil {
-				c.say(err.Error())
+				c.say(errText(err))
 				return
 			}
 			c.decodeAndAdd(img, "the screen")
@@ -115,7 +115,7 @@ func (c *codesView) hideWindow() func() {
 func (c *codesView) decodeAndAdd(img image.Image, source string) {
 	texts, err := scanner.Decode(img)
 	if errors.Is(err, scanner.ErrNoCode) {
-		c.say("No QR code found in " + source + ".")
+		c.say(lang.L("No QR code found in {{.Source}}.", args{"Source": sourceText(source)}))
 		return
 	}
 	c.addTexts(texts, source)
@@ -132,16 +132,16 @@ func (c *codesView) addFound(texts []string, source string, ask bool) {
 	var notes []string
 	for _, p := range found.Problems {
 		if p.Other != "" {
-			notes = append(notes, "A code in "+source+" is "+p.Other+", not an account.")
+			notes = append(notes, lang.L("A code in {{.Source}} is {{.Other}}, not an account.", args{"Source": sourceText(source), "Other": p.Other}))
 		} else {
-			notes = append(notes, p.Err.Error())
+			notes = append(notes, errText(p.Err))
 		}
 	}
 	for _, s := range found.Skipped {
-		notes = append(notes, "Skipped "+s+".")
+		notes = append(notes, lang.L("Skipped {{.Label}}.", args{"Label": s}))
 	}
 	for _, m := range found.Missing {
-		notes = append(notes, "The Google Authenticator export is incomplete: "+m+" is missing. Scan it too.")
+		notes = append(notes, lang.L("The Google Authenticator export is incomplete: {{.Part}} is missing. Scan it too.", args{"Part": m}))
 	}
 	c.offer(found.Accounts, notes, source, ask)
 }
@@ -161,11 +161,11 @@ func (c *codesView) offer(accounts []vault.Account, notes []string, source strin
 		cands = append(cands, cd)
 	}
 	if len(present) > 0 {
-		notes = append([]string{"Already in Ward: " + strings.Join(present, ", ") + "."}, notes...)
+		notes = append([]string{lang.L("Already in Ward: {{.Labels}}.", args{"Labels": strings.Join(present, ", ")})}, notes...)
 	}
 	switch {
 	case len(cands) == 0 && len(notes) == 0:
-		c.say("No account found in " + source + ".")
+		c.say(lang.L("No account found in {{.Source}}.", args{"Source": sourceText(source)}))
 	case len(cands) == 0:
 		c.say(strings.Join(notes, " "))
 	case len(cands) == 1 && cands[0].Standing == workflow.New && !ask:
@@ -189,16 +189,23 @@ func (c *codesView) save(cands []workflow.Candidate, notes []string) {
 		return
 	}
 	var msg []string
-	for _, part := range []struct {
-		action workflow.Action
-		says   string
-	}{{workflow.Added, "Added "}, {workflow.Updated, "Updated "}, {workflow.Kept, "Already in Ward: "}} {
-		if done := m.With(part.action); len(done) > 0 {
-			labels := make([]string, len(done))
-			for i, o := range done {
-				labels[i] = o.Result.Label()
-			}
-			msg = append(msg, part.says+strings.Join(labels, ", ")+".")
+	for _, action := range []workflow.Action{workflow.Added, workflow.Updated, workflow.Kept} {
+		done := m.With(action)
+		if len(done) == 0 {
+			continue
+		}
+		labels := make([]string, len(done))
+		for i, o := range done {
+			labels[i] = o.Result.Label()
+		}
+		list := args{"Labels": strings.Join(labels, ", ")}
+		switch action {
+		case workflow.Added:
+			msg = append(msg, lang.L("Added {{.Labels}}.", list))
+		case workflow.Updated:
+			msg = append(msg, lang.L("Updated {{.Labels}}.", list))
+		default:
+			msg = append(msg, lang.L("Already in Ward: {{.Labels}}.", list))
 		}
 	}
 	c.say(strings.Join(append(msg, notes...), " "))
@@ -209,18 +216,18 @@ func (c *codesView) save(cands []workflow.Candidate, notes []string) {
 
 // askUpdate offers to update an account that has the key of the one found.
 func (c *codesView) askUpdate(cd workflow.Candidate, notes []string) {
-	c.dup = dialog.NewConfirm("Already in Ward",
-		fmt.Sprintf("%s has the same key as %s, which is already in Ward. Update %s with the details found, or skip it?",
-			cd.Account.Label(), cd.Existing.Label(), cd.Existing.Label()),
+	c.dup = dialog.NewConfirm(lang.L("Already in Ward"),
+		lang.L("{{.Found}} has the same key as {{.Existing}}, which is already in Ward. Update {{.Existing}} with the details found, or skip it?",
+			args{"Found": cd.Account.Label(), "Existing": cd.Existing.Label()}),
 		func(update bool) {
 			if update {
 				c.save([]workflow.Candidate{cd}, notes)
 			} else {
-				c.say(strings.Join(append([]string{"Skipped " + cd.Account.Label() + "."}, notes...), " "))
+				c.say(strings.Join(append([]string{lang.L("Skipped {{.Label}}.", args{"Label": cd.Account.Label()})}, notes...), " "))
 			}
 		}, c.u.win)
-	c.dup.SetConfirmText("Update")
-	c.dup.SetDismissText("Skip")
+	c.dup.SetConfirmText(lang.L("Update"))
+	c.dup.SetDismissText(lang.L("Skip"))
 	c.dup.Show()
 }
 
@@ -237,7 +244,7 @@ func (c *codesView) showPick(cands []workflow.Candidate, notes []string, source 
 	for _, cd := range cands {
 		label := cd.Account.Label()
 		if cd.Standing != workflow.New {
-			label += " (same key as " + cd.Existing.Label() + ": updates it)"
+			label = lang.L("{{.Found}} (same key as {{.Existing}}: updates it)", args{"Found": label, "Existing": cd.Existing.Label()})
 		}
 		ch := widget.NewCheck(label, nil)
 		ch.SetChecked(cd.Standing == workflow.New)
@@ -248,7 +255,7 @@ func (c *codesView) showPick(cands []workflow.Candidate, notes []string, source 
 		box.Add(wrapped(n))
 	}
 	var d dialog.Dialog
-	p.Add = widget.NewButtonWithIcon("Add the chosen accounts", theme.ConfirmIcon(), func() {
+	p.Add = widget.NewButtonWithIcon(lang.L("Add the chosen accounts"), theme.ConfirmIcon(), func() {
 		var chosen []workflow.Candidate
 		for i, ch := range p.Checks {
 			if ch.Checked {
@@ -257,19 +264,19 @@ func (c *codesView) showPick(cands []workflow.Candidate, notes []string, source 
 		}
 		d.Hide()
 		if len(chosen) == 0 {
-			c.say("Nothing was added.")
+			c.say(lang.L("Nothing was added."))
 			return
 		}
 		c.save(chosen, nil)
 	})
 	p.Add.Importance = widget.HighImportance
-	title := fmt.Sprintf("%d accounts found in %s", len(cands), source)
+	title := lang.L("{{.Count}} accounts found in {{.Source}}", args{"Count": len(cands), "Source": sourceText(source)})
 	if len(cands) == 1 {
-		title = "Add the account found in " + source + "?"
-		p.Add.SetText("Add")
+		title = lang.L("Add the account found in {{.Source}}?", args{"Source": sourceText(source)})
+		p.Add.SetText(lang.L("Add"))
 	}
 	d = dialog.NewCustomWithoutButtons(title, container.NewBorder(nil,
-		container.NewHBox(widget.NewButton("Cancel", func() { d.Hide() }), p.Add), nil, nil,
+		container.NewHBox(widget.NewButton(lang.L("Cancel"), func() { d.Hide() }), p.Add), nil, nil,
 		container.NewVScroll(box)), c.u.win)
 	if len(cands) == 1 && len(notes) == 0 {
 		d.Resize(fyne.NewSize(420, 200)) // the question and one line: no empty list below
@@ -305,21 +312,21 @@ func (c *codesView) showManual() {
 		switch {
 		case !c.changed(err, ""):
 		case m[0].Action == workflow.Added:
-			c.say("Added " + m[0].Result.Label() + ".")
+			c.say(lang.L("Added {{.Labels}}.", args{"Labels": m[0].Result.Label()}))
 			c.showEnroll(m[0].Result)
 		default:
-			c.say(m[0].Result.Label() + " is already in Ward.")
+			c.say(lang.L("{{.Label}} is already in Ward.", args{"Label": m[0].Result.Label()}))
 		}
 	}
-	advanced := widget.NewAccordion(widget.NewAccordionItem("Advanced", widget.NewForm(
-		widget.NewFormItem("Type", f.Type), widget.NewFormItem("Algorithm", f.Algorithm),
-		widget.NewFormItem("Digits", f.Digits), widget.NewFormItem("Period (s)", f.Period),
-		widget.NewFormItem("Counter", f.Counter))))
-	form := widget.NewForm(widget.NewFormItem("Service", f.Issuer), widget.NewFormItem("Account name", f.Name),
-		widget.NewFormItem("Key", f.Key))
+	advanced := widget.NewAccordion(widget.NewAccordionItem(lang.L("Advanced"), widget.NewForm(
+		widget.NewFormItem(lang.L("Type"), f.Type), widget.NewFormItem(lang.L("Algorithm"), f.Algorithm),
+		widget.NewFormItem(lang.L("Digits"), f.Digits), widget.NewFormItem(lang.L("Period (s)"), f.Period),
+		widget.NewFormItem(lang.L("Counter"), f.Counter))))
+	form := widget.NewForm(widget.NewFormItem(lang.L("Service"), f.Issuer), widget.NewFormItem(lang.L("Account name"), f.Name),
+		widget.NewFormItem(lang.L("Key"), f.Key))
 	body := container.NewVBox(form, advanced, f.Preview, f.Problem)
-	d = dialog.NewCustomWithoutButtons("Enter the key", container.NewBorder(nil,
-		container.NewHBox(widget.NewButton("Cancel", func() { d.Hide() }), f.Save), nil, nil, body), c.u.win)
+	d = dialog.NewCustomWithoutButtons(lang.L("Enter the key"), container.NewBorder(nil,
+		container.NewHBox(widget.NewButton(lang.L("Cancel"), func() { d.Hide() }), f.Save), nil, nil, body), c.u.win)
 	d.Resize(fyne.NewSize(420, 480))
 	c.manual = f
 	d.Show()
@@ -332,9 +339,9 @@ func (c *codesView) newManualForm() *manualForm {
 		Digits: widget.NewEntry(), Period: widget.NewEntry(), Counter: widget.NewEntry(),
 		Preview: widget.NewLabel(""), Problem: widget.NewLabel(""),
 	}
-	f.Issuer.SetPlaceHolder("e.g. GitHub")
-	f.Name.SetPlaceHolder("e.g. alice@example.com")
-	f.Key.SetPlaceHolder("the key the site shows, e.g. JBSW Y3DP EHPK 3PXP")
+	f.Issuer.SetPlaceHolder(lang.L("e.g. GitHub"))
+	f.Name.SetPlaceHolder(lang.L("e.g. alice@example.com"))
+	f.Key.SetPlaceHolder(lang.L("the key the site shows, e.g. JBSW Y3DP EHPK 3PXP"))
 	f.Problem.Wrapping = fyne.TextWrapWord
 	f.Type = widget.NewSelect([]string{"totp", "hotp", "steam"}, nil)
 	f.Algorithm = widget.NewSelect([]string{"SHA1", "SHA256", "SHA512"}, nil)
@@ -343,7 +350,7 @@ func (c *codesView) newManualForm() *manualForm {
 	f.Digits.SetText("6")
 	f.Period.SetText("30")
 	f.Counter.SetText("0")
-	f.Save = widget.NewButtonWithIcon("Add", theme.ConfirmIcon(), nil)
+	f.Save = widget.NewButtonWithIcon(lang.L("Add"), theme.ConfirmIcon(), nil)
 	f.Save.Importance = widget.HighImportance
 	validate := func() { f.validate(c.u.codeTime) }
 	for _, e := range []*widget.Entry{f.Issuer, f.Name, f.Key, f.Digits, f.Period, f.Counter} {
@@ -361,18 +368,18 @@ func (f *manualForm) validate(now func() time.Time) {
 	f.Save.Disable()
 	f.Preview.SetText("")
 	if strings.TrimSpace(f.Key.Text) == "" {
-		f.Problem.SetText("Type the key the site shows beside its QR code.")
+		f.Problem.SetText(lang.L("Type the key the site shows beside its QR code."))
 		return
 	}
 	sec, err := vault.ParseSecret(f.Key.Text)
 	if err != nil {
-		f.Problem.SetText("The key " + strings.TrimPrefix(err.Error(), "invalid account: ") + ".")
+		f.Problem.SetText(lang.L("The key {{.Problem}}.", args{"Problem": strings.TrimPrefix(err.Error(), "invalid account: ")}))
 		return
 	}
-	num := func(e *widget.Entry, what string) (int, bool) {
+	num := func(e *widget.Entry, problem string) (int, bool) {
 		n, err := strconv.Atoi(strings.TrimSpace(e.Text))
 		if err != nil {
-			f.Problem.SetText(what + " must be a whole number.")
+			f.Problem.SetText(problem)
 			return 0, false
 		}
 		return n, true
@@ -381,18 +388,18 @@ func (f *manualForm) validate(now func() time.Time) {
 		Algorithm: vault.Algorithm(f.Algorithm.Selected)}
 	var ok bool
 	if a.Type != vault.Steam {
-		if a.Digits, ok = num(f.Digits, "Digits"); !ok {
+		if a.Digits, ok = num(f.Digits, lang.L("Digits must be a whole number.")); !ok {
 			return
 		}
 	}
 	if a.Type != vault.HOTP {
-		if a.Period, ok = num(f.Period, "The period"); !ok {
+		if a.Period, ok = num(f.Period, lang.L("The period must be a whole number.")); !ok {
 			return
 		}
 	} else {
-		n, ok := num(f.Counter, "The counter")
+		n, ok := num(f.Counter, lang.L("The counter must be a whole number."))
 		if !ok || n < 0 {
-			f.Problem.SetText("The counter must be a whole number, 0 or more.")
+			f.Problem.SetText(lang.L("The counter must be a whole number, 0 or more."))
 			return
 		}
 		a.Counter = uint64(n)
@@ -404,8 +411,27 @@ func (f *manualForm) validate(now func() time.Time) {
 		return
 	}
 	code, _ := a.Code(now())
-	f.Preview.SetText(fmt.Sprintf("Code now: %s", Group(code)))
+	f.Preview.SetText(lang.L("Code now: {{.Code}}", args{"Code": Group(code)}))
 	f.Problem.SetText("")
 	f.account, f.valid = a, true
 	f.Save.Enable()
+}
+
+// sourceText is where accounts were found, as the window's sentences name it: the
+// places Ward names in English (the workflow's messages keep those) translated,
+// a file's name as it is.
+func sourceText(source string) string {
+	switch source {
+	case "the clipboard":
+		return lang.L("the clipboard")
+	case "the clipboard's image":
+		return lang.L("the clipboard's image")
+	case "the screen":
+		return lang.L("the screen")
+	case "the link":
+		return lang.L("the link")
+	case "the links":
+		return lang.L("the links")
+	}
+	return source
 }
