@@ -328,7 +328,7 @@ func (r *row) urgent() bool {
 
 func (c *codesView) tickRow(r *row, now time.Time) {
 	a := r.account
-	code, next, left := "error", "", 0
+	code, next, left := lang.L("error"), "", 0
 	if cur, err := a.Code(now); err == nil {
 		code = Group(cur)
 	}
@@ -534,7 +534,7 @@ func (c *codesView) showEdit(a vault.Account) {
 	note.SetText(a.Note)
 	iconChoices := append([]string{iconAuto, iconLetter}, icons.Names()...)
 	icon := widget.NewSelect(choiceLabels(iconChoices), nil)
-	icon.SetSelected(lang.L(orDefault(a.Icon, iconAuto)))
+	icon.SetSelected(choiceLabel(orDefault(a.Icon, iconAuto)))
 	items := []*widget.FormItem{
 		widget.NewFormItem(lang.L("Service"), issuer), widget.NewFormItem(lang.L("Account name"), name),
 		widget.NewFormItem(lang.L("Tags"), tags), widget.NewFormItem(lang.L("Note"), note), widget.NewFormItem(lang.L("Icon"), icon),

@@ -47,12 +47,16 @@ func useLocale() {
 // args{"Label": a.Label()}). Translators get whole sentences, never pieces.
 type args = map[string]any
 
-// choiceLabels are a Select's options as shown: each value translated (the
-// values are what the preferences and the vault keep).
+// choiceLabel is a Select's option as shown: its value translated (the values
+// are what the preferences and the vault keep; a value with no translation, an
+// icon's name, shows as it is).
+func choiceLabel(value string) string { return lang.L(value) }
+
+// choiceLabels are a Select's options as shown.
 func choiceLabels(values []string) []string {
 	out := make([]string, len(values))
 	for i, v := range values {
-		out[i] = lang.L(v)
+		out[i] = choiceLabel(v)
 	}
 	return out
 }
@@ -60,7 +64,7 @@ func choiceLabels(values []string) []string {
 // choiceValue is the value whose label a Select shows (label itself if none).
 func choiceValue(values []string, label string) string {
 	for _, v := range values {
-		if lang.L(v) == label {
+		if choiceLabel(v) == label {
 			return v
 		}
 	}

@@ -202,7 +202,7 @@ func (c *codesView) newSettingsForm() *settingsForm {
 		p.SetInt(prefAutoLock, int(u.set.autoLock.Minutes()))
 	}
 	f.Theme = widget.NewSelect(choiceLabels(themeChoices), nil)
-	f.Theme.SetSelected(lang.L(u.set.theme))
+	f.Theme.SetSelected(choiceLabel(u.set.theme))
 	f.Theme.OnChanged = func(label string) {
 		s := choiceValue(themeChoices, label)
 		u.set.theme = s
