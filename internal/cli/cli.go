@@ -62,7 +62,8 @@ Usage:
   ward passwd                           change the recovery passphrase
   ward install-desktop [--uninstall]    add Ward to the desktop's menu with its icon, as the
                                         application that opens otpauth:// links (xdg-mime);
-                                        --uninstall removes it
+                                        --uninstall removes it; --print writes the entry
+                                        a package installs (Exec=ward) to stdout
   ward --version                        the version and the commit Ward was built from
 
 Global options (before or after the command):

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -11,16 +12,26 @@ import (
 
 // cmdInstallDesktop installs Ward like a desktop app for this user (the menu entry,
 // the icon, the handler of otpauth links), or with --uninstall removes it: ward
-// install-desktop [--uninstall]. The entry runs this very binary.
+// install-desktop [--uninstall]. The entry runs this very binary. With --print it
+// writes the entry a package installs (Exec=ward, the binary on PATH) to standard
+// output and installs nothing: scripts/package.sh puts it in the bundle.
 func (c *cli) cmdInstallDesktop(args []string) error {
 	fs := c.flags("install-desktop")
 	uninstall := fs.Bool("uninstall", false, "remove what install-desktop wrote")
+	printEntry := fs.Bool("print", false, "print the entry a package installs, install nothing")
 	rest, err := parseFlags(fs, args, false)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usageErr("install-desktop takes no arguments (got %q)", rest[0])
+	}
+	if *printEntry {
+		if *uninstall {
+			return usageErr("install-desktop takes --print or --uninstall, not both")
+		}
+		_, err := io.WriteString(c.Stdout, desktop.PackagedEntry())
+		return err
 	}
 	data, config, err := desktop.Dirs(c.Getenv)
 	if err != nil {

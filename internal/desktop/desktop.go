@@ -81,6 +81,19 @@ func Entry(exe string) (string, error) {
 		// run a quoted Exec, so a path that needs no quotes gets none.
 		cmd = `"` + exe + `"`
 	}
+	return entry(cmd), nil
+}
+
+// PackagedEntry is the entry a package installs beside a ward on PATH (the
+// bundle scripts/package.sh makes from `fyne package`'s): Entry's, running
+// Exec=ward %u. The bundle's Makefile (user-install) rewrites Exec=ward to the
+// path it installs the binary at.
+func PackagedEntry() string {
+	return entry("ward")
+}
+
+// entry is the desktop entry whose Exec runs cmd, a path already quoted as needed.
+func entry(cmd string) string {
 	var mime strings.Builder
 	for _, s := range Schemes {
 		mime.WriteString("x-scheme-handler/" + s + ";")
@@ -97,7 +110,7 @@ Categories=Utility;Security;
 Keywords=2fa;totp;otp;authenticator;
 MimeType=` + mime.String() + `
 StartupNotify=true
-`, nil
+`
 }
 
 // Install writes the entry and the icon and makes Ward the default application of

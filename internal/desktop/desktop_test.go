@@ -58,6 +58,22 @@ func TestEntry(t *testing.T) {
 	}
 }
 
+// A package's entry is Entry's with the binary on PATH: Exec=ward %u, every other
+// line the same.
+func TestPackagedEntry(t *testing.T) {
+	e, err := Entry("/usr/bin/ward")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := PackagedEntry()
+	if !strings.Contains(p, "\nExec=ward %u\n") {
+		t.Fatalf("packaged entry:\n%s", p)
+	}
+	if want := strings.Replace(e, "\nExec=/usr/bin/ward %u\n", "\nExec=ward %u\n", 1); p != want {
+		t.Fatalf("packaged entry:\n%s\nwant:\n%s", p, want)
+	}
+}
+
 // Install writes the entry and the icon and asks xdg-mime to make Ward the default
 // of both schemes; Uninstall removes them and only Ward's defaults.
 func TestInstallUninstall(t *testing.T) {
