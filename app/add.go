@@ -373,7 +373,7 @@ func (f *manualForm) validate(now func() time.Time) {
 	}
 	sec, err := vault.ParseSecret(f.Key.Text)
 	if err != nil {
-		f.Problem.SetText(lang.L("The key {{.Problem}}.", args{"Problem": strings.TrimPrefix(err.Error(), "invalid account: ")}))
+		f.Problem.SetText(lang.L("The key is not base32 (letters A to Z and digits 2 to 7)."))
 		return
 	}
 	num := func(e *widget.Entry, problem string) (int, bool) {

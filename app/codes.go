@@ -532,9 +532,14 @@ func (c *codesView) showEdit(a vault.Account) {
 	tags.SetPlaceHolder(lang.L("work, personal"))
 	note := widget.NewMultiLineEntry()
 	note.SetText(a.Note)
-	iconChoices := append([]string{iconAuto, iconLetter}, icons.Names()...)
-	icon := widget.NewSelect(choiceLabels(iconChoices), nil)
-	icon.SetSelected(choiceLabel(orDefault(a.Icon, iconAuto)))
+	iconChoices := []string{iconAuto, iconLetter} // then the icons' names, shown as they are
+	icon := widget.NewSelect(append(choiceLabels(iconChoices), icons.Names()...), nil)
+	switch a.Icon {
+	case "", iconLetter:
+		icon.SetSelected(choiceLabel(orDefault(a.Icon, iconAuto)))
+	default:
+		icon.SetSelected(a.Icon)
+	}
 	items := []*widget.FormItem{
 		widget.NewFormItem(lang.L("Service"), issuer), widget.NewFormItem(lang.L("Account name"), name),
 		widget.NewFormItem(lang.L("Tags"), tags), widget.NewFormItem(lang.L("Note"), note), widget.NewFormItem(lang.L("Icon"), icon),
@@ -552,7 +557,10 @@ func (c *codesView) showEdit(a vault.Account) {
 			acc.Issuer, acc.Name = strings.TrimSpace(issuer.Text), strings.TrimSpace(name.Text)
 			acc.Tags = splitTags(tags.Text)
 			acc.Note = note.Text
-			acc.Icon = choiceValue(iconChoices, icon.Selected)
+			acc.Icon = icon.Selected
+			if slices.Contains(choiceLabels(iconChoices), icon.Selected) {
+				acc.Icon = choiceValue(iconChoices, icon.Selected)
+			}
 			if acc.Icon == iconAuto {
 				acc.Icon = ""
 			}

@@ -110,7 +110,7 @@ func errText(err error) string {
 // windowLang is the language the window speaks, for the enrollment service's
 // sentences (server/i18n has them in English, French and German).
 func windowLang() string {
-	if l := lang.SystemLocale().LanguageString(); i18n.Has(l) {
+	if l, _, _ := strings.Cut(lang.SystemLocale().String(), "-"); i18n.Has(l) {
 		return l
 	}
 	return "en"

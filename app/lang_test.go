@@ -87,7 +87,9 @@ func langCall(call *ast.CallExpr) (isLang, plural bool) {
 // Keys used through variables: the Select choices the window shows translated
 // (choiceLabels), which the code names as values.
 func choiceKeys() []string {
-	return append([]string{iconAuto, iconLetter, "never"}, themeChoices...)
+	keys := append([]string{iconAuto, iconLetter}, themeChoices...)
+	keys = append(keys, clipboardChoices...)
+	return append(keys, autoLockChoices...)
 }
 
 // windowKeys collects every key the window passes to lang, failing on a call
@@ -223,7 +225,7 @@ var textCalls = map[string]bool{
 	"ShowForm": true, "NewCustom": true, "NewCustomWithoutButtons": true, "NewCustomConfirm": true,
 	"SetText": true, "SetPlaceHolder": true, "SetConfirmText": true, "SetDismissText": true,
 	"wrapped": true, "say": true, "showUnlock": true, "act": true, "newReturnButton": true,
-	"New": true, // errors.New: the window shows these errors
+	"New":    true, // errors.New: the window shows these errors
 	"append": true,
 }
 
