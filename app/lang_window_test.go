@@ -1,8 +1,6 @@
 package app
 
 import (
-	"image/png"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -120,9 +118,8 @@ func (e *english) check(t *testing.T, screen string, texts []string) {
 
 // The window speaks French and German when the system does: every screen and
 // dialog, walked widget by widget, overlays included, shows no English but the
-// test's own data (account names, users, folders). With WARD_SCREENSHOTS=DIR it
-// writes the list and the Team page in each language to DIR/list-LANG.png and
-// DIR/team-LANG.png.
+// test's own data (account names, users, folders). (The screenshots in French and
+// German are the real window's: TestRealWindowLanguages.)
 func TestWindowInFrenchAndGerman(t *testing.T) {
 	for _, l := range []struct{ lang, locale string }{{"fr", "fr_FR.UTF-8"}, {"de", "de_DE.UTF-8"}} {
 		t.Run(l.lang, func(t *testing.T) { windowInLanguage(t, l.lang, l.locale) })
@@ -130,20 +127,6 @@ func TestWindowInFrenchAndGerman(t *testing.T) {
 }
 
 func windowInLanguage(t *testing.T, lang, locale string) {
-	dir := os.Getenv("WARD_SCREENSHOTS")
-	shoot := func(w fyne.Window, name string) {
-		if dir == "" {
-			return
-		}
-		f, err := os.Create(filepath.Join(dir, name+"-"+lang+".png"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := png.Encode(f, w.Canvas().Capture()); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// The Team page's fixture speaks English (newTeamEnv checks the page's words):
 	// it is made first, and the page opened again in the language.
 	te := newTeamEnv(t)
@@ -180,7 +163,6 @@ func windowInLanguage(t *testing.T, lang, locale string) {
 		tm.Tabs.SelectIndex(i)
 		if i == 0 {
 			te.pick("alice")
-			shoot(te.win, "team")
 		}
 		en.check(t, "team tab "+tm.Tabs.Items[i].Text, screenTexts(te.win))
 	}
@@ -209,7 +191,6 @@ func windowInLanguage(t *testing.T, lang, locale string) {
 	c := e.ui.codes
 	c.toggleFavorite(c.all[1].ID)
 	e.ui.Tick(e.now)
-	shoot(e.win, "list")
 	en.check(t, "list", screenTexts(e.win))
 	e.ui.offset = 42 * time.Second
 	e.ui.showClock()
