@@ -44,8 +44,9 @@ TEST_PACKAGES=(poppler-utils xvfb xauth dbus gnome-keyring libsecret-tools oatht
   # a real sync engine between two homes: two Syncthing instances on loopback
   syncthing
   # ward install-desktop: the scheme handler registered and queried with xdg-mime,
-  # the entry checked by desktop-file-validate
-  xdg-utils desktop-file-utils)
+  # the entry checked by desktop-file-validate; the Linux bundle (scripts/package.sh)
+  # unpacked and installed with its Makefile
+  xdg-utils desktop-file-utils xz-utils make)
 
 # The benchmarks: zbarimg, the peer the QR decoder is measured against; nginx,
 # in front of the server for forward-auth and two instances.
