@@ -386,7 +386,7 @@ func (c *codesView) copy(a vault.Account) {
 		c.say(lang.L("Copied the code of {{.Label}}.", args{"Label": a.Label()}))
 		return
 	}
-	c.say(lang.L("Copied the code of {{.Label}}. The clipboard clears in {{.Time}}.", args{"Label": a.Label(), "Time": durationChoice(timeout, false)}))
+	c.say(lang.L("Copied the code of {{.Label}}. The clipboard clears in {{.Time}}.", args{"Label": a.Label(), "Time": choiceLabel(durationChoice(timeout, false))}))
 	c.clipCancel = c.u.cfg.After(timeout, func() {
 		c.clearClipboard()
 		c.say(lang.L("Cleared the clipboard."))

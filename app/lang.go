@@ -3,6 +3,7 @@ package app
 import (
 	"embed"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 
@@ -48,9 +49,15 @@ func useLocale() {
 type args = map[string]any
 
 // choiceLabel is a Select's option as shown: its value translated (the values
-// are what the preferences and the vault keep; a value with no translation, an
-// icon's name, shows as it is).
-func choiceLabel(value string) string { return lang.L(value) }
+// are what the preferences and the vault keep).
+func choiceLabel(value string) string {
+	for _, choices := range [][]string{themeChoices, clipboardChoices, autoLockChoices, {iconAuto, iconLetter}} {
+		if slices.Contains(choices, value) {
+			return lang.L(value)
+		}
+	}
+	return value // a value of no Select's list: an icon's name, a duration set by hand
+}
 
 // choiceLabels are a Select's options as shown.
 func choiceLabels(values []string) []string {

@@ -234,6 +234,15 @@ func windowInLanguage(t *testing.T, lang, locale string) {
 	e.ui.enableSync(filepath.Join(tmp, "sync"))
 	fyne.CurrentApp().Preferences().SetString(prefBackupDir, filepath.Join(tmp, "b1"))
 	overlay("settings", c.showSettings)
+	f := c.newSettingsForm() // the choices shown translated are the values kept
+	if f.Clipboard.Selected != choiceLabel("30 s") || f.AutoLock.Selected != choiceLabel("5 min") || f.Theme.Selected != choiceLabel("system") {
+		t.Errorf("settings show %q, %q, %q", f.Clipboard.Selected, f.AutoLock.Selected, f.Theme.Selected)
+	}
+	f.AutoLock.SetSelected(f.AutoLock.Options[2])
+	f.Theme.SetSelected(f.Theme.Options[2])
+	if e.ui.set.autoLock != 15*time.Minute || e.ui.set.theme != "dark" {
+		t.Errorf("choosing %q and %q set %v and %q", f.AutoLock.Selected, f.Theme.Selected, e.ui.set.autoLock, e.ui.set.theme)
+	}
 	overlay("backups verified", func() {
 		c.showDrillLines(workflow.Drill{Folder: filepath.Join(tmp, "b1")})
 		c.showDrill(drillRecord{At: e.now.Unix(), Folder: tmp, Failed: []string{"x.age", "y.age"}})

@@ -158,7 +158,7 @@ var (
 func durationChoice(d time.Duration, never bool) string {
 	switch {
 	case never:
-		return lang.L("never")
+		return "never"
 	case d >= time.Hour:
 		return strconv.Itoa(int(d.Hours())) + " h"
 	case d >= time.Minute:
@@ -168,7 +168,7 @@ func durationChoice(d time.Duration, never bool) string {
 }
 
 func parseChoice(s string) time.Duration {
-	if s == "never" || s == lang.L("never") {
+	if s == "never" {
 		return 0
 	}
 	var n int
@@ -190,15 +190,15 @@ func (c *codesView) newSettingsForm() *settingsForm {
 	// Each choice is shown first and listened to after, so opening the dialog
 	// changes nothing.
 	f.Clipboard = widget.NewSelect(choiceLabels(clipboardChoices), nil)
-	f.Clipboard.SetSelected(durationChoice(u.set.clipboard, u.set.clipboard == 0))
+	f.Clipboard.SetSelected(choiceLabel(durationChoice(u.set.clipboard, u.set.clipboard == 0)))
 	f.Clipboard.OnChanged = func(s string) {
-		u.set.clipboard = parseChoice(s)
+		u.set.clipboard = parseChoice(choiceValue(clipboardChoices, s))
 		p.SetInt(prefClipboard, int(u.set.clipboard.Seconds()))
 	}
 	f.AutoLock = widget.NewSelect(choiceLabels(autoLockChoices), nil)
-	f.AutoLock.SetSelected(durationChoice(u.set.autoLock, u.set.autoLock == 0))
+	f.AutoLock.SetSelected(choiceLabel(durationChoice(u.set.autoLock, u.set.autoLock == 0)))
 	f.AutoLock.OnChanged = func(s string) {
-		u.set.autoLock = parseChoice(s)
+		u.set.autoLock = parseChoice(choiceValue(autoLockChoices, s))
 		p.SetInt(prefAutoLock, int(u.set.autoLock.Minutes()))
 	}
 	f.Theme = widget.NewSelect(choiceLabels(themeChoices), nil)
