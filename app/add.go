@@ -24,8 +24,8 @@ import (
 // showAdd offers the ways to add an account.
 func (c *codesView) showAdd() {
 	var d dialog.Dialog
-	choice := func(label string, icon fyne.Resource, f func()) *widget.Button {
-		b := widget.NewButtonWithIcon(label, icon, func() { d.Hide(); f() })
+	choice := func(label string, icon fyne.Resource, f func()) *dialogButton {
+		b := newDialogButton(label, icon, func() { d.Hide(); f() }, func() { d.Hide() })
 		b.Alignment = widget.ButtonAlignLeading
 		return b
 	}
@@ -38,7 +38,7 @@ func (c *codesView) showAdd() {
 	)
 	d = dialog.NewCustom(lang.L("Add an account"), lang.L("Cancel"), box, c.u.win)
 	d.Show()
-	c.u.focus(box.Objects[0].(*widget.Button)) // Ctrl+N, then Return or space: scan the screen
+	c.u.focus(box.Objects[0].(*dialogButton)) // Ctrl+N, then Return or space: scan the screen
 }
 
 // pasteLink adds the otpauth or transfer links on the clipboard or, when it holds

@@ -28,7 +28,7 @@ type enrollCard struct {
 	Code    *canvas.Text
 	Left    *widget.Label
 	Note    *widget.Label
-	Copy    *returnButton
+	Copy    *dialogButton
 	Done    *widget.Button
 	d       dialog.Dialog
 	shown   string // the code on show, to redraw only when it changes
@@ -48,10 +48,10 @@ func (c *codesView) showEnroll(a vault.Account) {
 	e.Left = widget.NewLabel("")
 	e.Left.Alignment = fyne.TextAlignCenter
 	e.Note = wrapped("")
-	e.Copy = newReturnButton(lang.L("Copy the code"), theme.ContentCopyIcon(), func() {
+	e.Copy = newDialogButton(lang.L("Copy the code"), theme.ContentCopyIcon(), func() {
 		c.copy(e.account)
 		e.Note.SetText(lang.L("Copied. Paste it into the site's confirm field."))
-	})
+	}, func() { e.d.Hide() })
 	e.Copy.Importance = widget.HighImportance
 	e.Done = widget.NewButton(lang.L("Done"), func() { e.d.Hide() })
 	intro := wrapped(lang.L("Added {{.Label}}. If the site asks for a code to finish turning on two-factor sign-in, type this one:",
@@ -92,21 +92,43 @@ func (e *enrollCard) tick(now time.Time) {
 	}
 }
 
-// returnButton is a button that Return presses as well as space: the card's
-// default action.
-type returnButton struct{ widget.Button }
+// dialogButton is a dialog's button for the keyboard: Return presses it as well
+// as space, Escape closes the dialog (a focused button would otherwise swallow
+// it: the window's Escape only hears keys no widget takes), Up and Down move to
+// the previous and next button.
+type dialogButton struct {
+	widget.Button
+	escape func()
+}
 
-func newReturnButton(label string, icon fyne.Resource, tapped func()) *returnButton {
-	b := &returnButton{}
+func newDialogButton(label string, icon fyne.Resource, tapped, escape func()) *dialogButton {
+	b := &dialogButton{escape: escape}
 	b.Text, b.Icon, b.OnTapped = label, icon, tapped
 	b.ExtendBaseWidget(b)
 	return b
 }
 
-func (b *returnButton) TypedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter {
-		b.Tapped(nil)
-		return
+func (b *dialogButton) TypedKey(ev *fyne.KeyEvent) {
+	var c fyne.Canvas
+	if d := fyne.CurrentApp().Driver(); d != nil {
+		c = d.CanvasForObject(b)
 	}
-	b.Button.TypedKey(ev)
+	switch ev.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		b.Tapped(nil)
+	case fyne.KeyEscape:
+		if b.escape != nil {
+			b.escape()
+		}
+	case fyne.KeyDown:
+		if c != nil {
+			c.FocusNext()
+		}
+	case fyne.KeyUp:
+		if c != nil {
+			c.FocusPrevious()
+		}
+	default:
+		b.Button.TypedKey(ev)
+	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/wardauth/ward/internal/qrcorpus"
 	"github.com/wardauth/ward/scanner"
@@ -48,12 +47,32 @@ func TestEnrollFromScreen(t *testing.T) {
 	e.win.Resize(fyne.NewSize(480, 640))
 	c := e.ui.codes
 
+	// Escape closes the Add dialog though a button has the focus; Down and Up
+	// move between its choices.
 	c.showAdd()
-	scan, ok := e.win.Canvas().Focused().(*widget.Button)
-	if !ok || scan.Text != "Scan the screen" {
-		t.Fatalf("the Add dialog's focus: %#v", e.win.Canvas().Focused())
+	esc := &fyne.KeyEvent{Name: fyne.KeyEscape}
+	e.win.Canvas().Focused().TypedKey(esc)
+	if n := len(e.win.Canvas().Overlays().List()); n != 0 {
+		t.Fatalf("Escape on the Add dialog's focused choice left %d dialogs open", n)
 	}
-	test.Tap(scan) // what Return or space does on the focused button
+	c.showAdd()
+	focused := func() string {
+		b, ok := e.win.Canvas().Focused().(*dialogButton)
+		if !ok {
+			t.Fatalf("the Add dialog's focus: %#v", e.win.Canvas().Focused())
+		}
+		return b.Text
+	}
+	down, up := &fyne.KeyEvent{Name: fyne.KeyDown}, &fyne.KeyEvent{Name: fyne.KeyUp}
+	if focused() != "Scan the screen" {
+		t.Fatalf("the Add dialog focuses %q", focused())
+	}
+	e.win.Canvas().Focused().TypedKey(down)
+	if focused() != "Open an image file\u2026" {
+		t.Fatalf("Down went to %q", focused())
+	}
+	e.win.Canvas().Focused().TypedKey(up)
+	e.win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) // Scan the screen
 	card := c.enroll
 	if card == nil || len(c.all) != 2 {
 		t.Fatalf("after the scan: %d accounts, card %v, status %q", len(c.all), card, c.Status.Text)
@@ -84,6 +103,14 @@ func TestEnrollFromScreen(t *testing.T) {
 	test.Tap(card.Done)
 	if c.enroll != nil {
 		t.Fatal("Done left the card open")
+	}
+	c.showEnroll(gh) // and Escape closes it, Copy focused
+	if e.win.Canvas().Focused() != c.enroll.Copy {
+		t.Fatal("Copy is not focused on the card shown again")
+	}
+	c.enroll.Copy.TypedKey(esc)
+	if c.enroll != nil || len(e.win.Canvas().Overlays().List()) != 0 {
+		t.Fatal("Escape left the card open")
 	}
 }
 
