@@ -33,7 +33,7 @@ const (
 // real parts: the real window under Xvfb starts the server it was left with (the
 // Team page's preferences); Debian's Chromium, not headless, on the same screen,
 // signs in as erin, who has not enrolled, and shows the enrollment page with its QR
-// code; in the window Ctrl+N and space (Scan the screen, focused) hide Ward,
+// code; in the window Ctrl+N and Return (Scan the screen, focused) hide Ward,
 // capture the screen and add the account, and the card that follows shows its code
 // with Copy focused; Return copies it, the test reads the X clipboard and Chromium
 // types it into the confirm field: the backup codes show, and the server's data
@@ -226,13 +226,13 @@ func TestEnrollFromScreen(t *testing.T) {
 		t.Fatalf("Ctrl+N: no Add dialog; the window shows %q", windowSays())
 	}
 	// (Tesseract reads the focused first choice, "Scan the screen", on its
-	// highlight badly; that it has the focus shows below: space scans.)
+	// highlight badly; that it has the focus shows below: Return scans.)
 	waitWindow("the Add dialog", "Add an account", "Open an image file", "Enter the key manually")
 	screen("add")
 	if list := w.list(); list != "" {
 		t.Fatalf("accounts before the scan: %q", list)
 	}
-	keys("Scan the screen", "space")
+	keys("Scan the screen", "Return")
 
 	// Ward hides, captures, adds erin's account and shows the card with the code.
 	card := waitWindow("the card after the scan", "Confirm with this code", "Added Ward (erin)")
@@ -240,10 +240,10 @@ func TestEnrollFromScreen(t *testing.T) {
 		t.Fatalf("the card does not show the code of the page's key; OCR read %q", text)
 	}
 	screen("card")
-	// The space that pressed "Scan the screen" went to the button, not into the
-	// search field behind the dialog (its placeholder still shows).
+	// The key that pressed "Scan the screen" went to the button alone, not into
+	// the search field behind the dialog (its placeholder still shows).
 	if text := searchField(card); !strings.Contains(text, "Ctrl+F, or just type") {
-		t.Errorf("after space on Scan the screen the search field shows %q, not its placeholder: the key reached it too", text)
+		t.Errorf("after Return on Scan the screen the search field shows %q, not its placeholder: the key reached it too", text)
 	}
 	if shots != "" {
 		saveShot(t, filepath.Join(shots, fmt.Sprintf("enroll-%d-card-window.png", step)), card)
@@ -324,8 +324,9 @@ func TestEnrollFromScreen(t *testing.T) {
 		t.Fatalf("the server's data after signing in with a code: %+v", u)
 	}
 
-	// Done (Shift+Tab from Copy, space) closes the card: the list, with nothing left
-	// over it.
+	// Done (Shift+Tab from Copy, and space, as a user presses a button) closes the
+	// card: the list, with nothing left over it, and the space not in the search
+	// field that has the focus next.
 	keys("Done", "shift+Tab")
 	keys("Done", "space")
 	var text string
