@@ -23,6 +23,9 @@ import (
 
 // showAdd offers the ways to add an account.
 func (c *codesView) showAdd() {
+	if c.adding != nil {
+		return
+	}
 	var d dialog.Dialog
 	choice := func(label string, icon fyne.Resource, f func()) *dialogButton {
 		b := newDialogButton(label, icon, func() { d.Hide(); f() }, func() { d.Hide() })
@@ -37,6 +40,8 @@ func (c *codesView) showAdd() {
 		choice(lang.L("Import another app's export or a backup\u2026"), theme.FolderOpenIcon(), c.showImport),
 	)
 	d = dialog.NewCustom(lang.L("Add an account"), lang.L("Cancel"), box, c.u.win)
+	d.SetOnClosed(func() { c.adding = nil })
+	c.adding = d
 	d.Show()
 	c.u.focus(box.Objects[0].(*dialogButton)) // Ctrl+N, then Return or space: scan the screen
 }

@@ -65,6 +65,7 @@ type codesView struct {
 	edit   *editForm             // the open edit dialog
 	passwd *passwdForm           // the open change-passphrase dialog
 	enroll *enrollCard           // the open card of a freshly added account's code
+	adding dialog.Dialog         // the open Add dialog: Ctrl+N again opens no second
 }
 
 func newCodesView(u *UI) *codesView {
@@ -124,7 +125,7 @@ func newCodesView(u *UI) *codesView {
 	c.reminder = c.newReminder()
 	drill := c.newDrill()
 	c.content = container.NewBorder(container.NewVBox(container.NewPadded(top), c.clockBanner, drill.Banner, c.reminder), container.NewPadded(c.Status), nil, nil,
-		container.NewStack(c.List, container.NewCenter(c.Empty)))
+		container.NewStack(c.List, container.NewVBox(layout.NewSpacer(), c.Empty, layout.NewSpacer())))
 	c.reload()
 	return c
 }
@@ -600,7 +601,7 @@ func orDefault(s, d string) string {
 // typedRune sends typing anywhere in the window to the search field.
 func (c *codesView) typedRune(r rune) {
 	c.u.touch()
-	if unicode.IsPrint(r) {
+	if unicode.IsPrint(r) && !(unicode.IsSpace(r) && c.Search.Text == "") {
 		c.u.focus(c.Search)
 		c.Search.TypedRune(r)
 	}
@@ -868,6 +869,16 @@ func newSearchEntry(down func()) *searchEntry {
 	e := &searchEntry{down: down}
 	e.ExtendBaseWidget(e)
 	return e
+}
+
+// TypedRune refuses a space that would start the search: it is no search, and
+// it is what a space pressed on a dialog's button leaves behind when the dialog
+// closes (Fyne gives the character to the focus that follows).
+func (e *searchEntry) TypedRune(r rune) {
+	if unicode.IsSpace(r) && e.Text == "" {
+		return
+	}
+	e.Entry.TypedRune(r)
 }
 
 func (e *searchEntry) TypedKey(k *fyne.KeyEvent) {

@@ -29,7 +29,7 @@ type enrollCard struct {
 	Left    *widget.Label
 	Note    *widget.Label
 	Copy    *dialogButton
-	Done    *widget.Button
+	Done    *dialogButton
 	d       dialog.Dialog
 	shown   string // the code on show, to redraw only when it changes
 	left    int
@@ -53,7 +53,7 @@ func (c *codesView) showEnroll(a vault.Account) {
 		e.Note.SetText(lang.L("Copied. Paste it into the site's confirm field."))
 	}, func() { e.d.Hide() })
 	e.Copy.Importance = widget.HighImportance
-	e.Done = widget.NewButton(lang.L("Done"), func() { e.d.Hide() })
+	e.Done = newDialogButton(lang.L("Done"), nil, func() { e.d.Hide() }, func() { e.d.Hide() })
 	intro := wrapped(lang.L("Added {{.Label}}. If the site asks for a code to finish turning on two-factor sign-in, type this one:",
 		map[string]any{"Label": a.Label()}))
 	body := container.NewVBox(intro, e.Code, e.Left, container.NewCenter(container.NewHBox(e.Done, e.Copy)), e.Note)

@@ -152,3 +152,55 @@ func TestEnrollCardOnlyForOneNewAccount(t *testing.T) {
 		t.Fatalf("a typed key: card %v, status %q", c.enroll, c.Status.Text)
 	}
 }
+
+// A space pressed on a dialog's button reaches the window once the dialog has
+// closed: it starts no search. Within a search, spaces type as ever; Ctrl+N on
+// the open Add dialog opens no second one.
+func TestSpaceStartsNoSearch(t *testing.T) {
+	e := newEnv(t, linkRFC, linkGH)
+	e.open(e.kr)
+	c := e.ui.codes
+	c.typedRune(' ')
+	c.Search.TypedRune(' ')
+	if c.Search.Text != "" {
+		t.Fatalf("a space started the search %q", c.Search.Text)
+	}
+	c.typedRune('g')
+	c.Search.TypedRune(' ')
+	c.Search.TypedRune('h')
+	if c.Search.Text != "g h" {
+		t.Fatalf("typing 'g h' gave %q", c.Search.Text)
+	}
+	c.Search.SetText("")
+	c.showAdd()
+	c.showAdd()
+	if n := len(e.win.Canvas().Overlays().List()); n != 1 {
+		t.Fatalf("Ctrl+N twice: %d dialogs", n)
+	}
+	e.win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	c.showAdd()
+	if n := len(e.win.Canvas().Overlays().List()); n != 1 {
+		t.Fatalf("Ctrl+N after Escape: %d dialogs", n)
+	}
+}
+
+// The empty list's note has the list's width to wrap in, not one letter's.
+func TestEmptyListNote(t *testing.T) {
+	e := newEnv(t)
+	v, err := vault.Create(e.path, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Remember(e.kr)
+	e.open(e.kr)
+	c := e.ui.codes
+	if c == nil || !strings.HasPrefix(c.Empty.Text, "No accounts yet.") {
+		t.Fatalf("an empty vault shows %v", c)
+	}
+	if w := c.Empty.Size().Width; w < 300 {
+		t.Fatalf("the note is %v wide in a 480 wide window", w)
+	}
+	if h := c.Empty.Size().Height; h > 5*c.Empty.MinSize().Height {
+		t.Fatalf("the note is %v high", h)
+	}
+}
