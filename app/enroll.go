@@ -41,7 +41,7 @@ func (c *codesView) showEnroll(a vault.Account) {
 		return
 	}
 	e := &enrollCard{account: a, left: -1}
-	e.Code = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	e.Code = canvas.NewText("", nil)
 	e.Code.TextSize = 3 * theme.TextSize()
 	e.Code.TextStyle = fyne.TextStyle{Monospace: true, Bold: true}
 	e.Code.Alignment = fyne.TextAlignCenter
@@ -80,6 +80,7 @@ func (e *enrollCard) tick(now time.Time) {
 	}
 	if code != e.shown {
 		e.shown, e.Code.Text = code, code
+		e.Code.Color = theme.Color(theme.ColorNamePrimary) // as the list's codes, in the theme of now
 		e.Code.Refresh()
 	}
 	if e.account.Period <= 0 {
