@@ -102,6 +102,7 @@ forward() {
   for i in $(seq 0 $((fusers - 1))); do "$tmp/ward-server" admin add-user "u$i" >/dev/null; done
   token=$("$tmp/ward-server" admin add-token load 2>/dev/null)
   port=$(free_port) app=$(free_port "$port")
+  local instant; instant=$(free_port "$app")
   cat >"$dir/rules.json" <<'RULES'
 {"default": "two_factor", "rules": [
   {"domain": "wiki.example.com", "path": "^/public/", "policy": "bypass"},
@@ -128,6 +129,17 @@ RULES
     echo "    location / { proxy_pass http://127.0.0.1:$app; proxy_set_header Host \$http_host;"
     echo "        proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto \$scheme; } }"
     echo "server { listen 127.0.0.1:$app; location / { return 200 \"the app\\n\"; } }"
+    # The floor: the app behind the same auth_request as deploy/nginx.conf's, asking an
+    # auth server (nginx's own, over a keepalive upstream as Ward's) that answers at
+    # once with the same four headers, looking at nothing.
+    echo "upstream instant { server 127.0.0.1:$instant; keepalive 32; }"
+    echo "server { listen 127.0.0.1:$instant; location / { add_header Remote-User u0; add_header Remote-Name u0;"
+    echo "    add_header Remote-Email \"\"; add_header Remote-Groups \"\"; return 200; } }"
+    echo "server { listen 127.0.0.1:$port; server_name floor.example.com;"
+    echo "    location / { auth_request /instant-auth; auth_request_set \$u \$upstream_http_remote_user;"
+    echo "        proxy_set_header Remote-User \$u; proxy_pass http://127.0.0.1:$app; proxy_set_header Host \$http_host; }"
+    echo "    location = /instant-auth { internal; proxy_pass http://instant; proxy_http_version 1.1; proxy_set_header Connection \"\";"
+    echo "        proxy_pass_request_body off; proxy_set_header Content-Length \"\"; proxy_set_header X-Original-URL \$scheme://\$http_host\$request_uri; } }"
   } >>"$dir/site.conf"
   {
     [ "$(id -u)" -eq 0 ] && echo "user root;"
@@ -156,7 +168,7 @@ RULES
 
   # Ward's CPU time per request: its instances' together.
   "$tmp/ward-load" -connect 127.0.0.1 -forward "http://wiki.example.com:$port/wiki/Main_Page" \
-    -direct "http://direct.example.com:$port/wiki/Main_Page" -session "$(cat "$dir/session")" \
+    -direct "http://direct.example.com:$port/wiki/Main_Page" -floor "http://floor.example.com:$port/wiki/Main_Page" -session "$(cat "$dir/session")" \
     -users $fusers -pid "$(IFS=,; echo "${servers[*]}")" -c 64 -d 10s -url "http://auth.example.com:$port" -token "$token"
   kill -TERM $nginx_pid "${servers[@]}"; wait $nginx_pid "${servers[@]}" || true
   nginx_pid= servers=()

@@ -7,6 +7,9 @@
 // that asks Ward about each request (nginx's auth_request), with a signed-in
 // session's cookie, beside the same proxy serving the app without asking
 // (-direct), and verify through the proxy when a token is given; no sign-ins.
+// -floor adds the same app behind the same proxy asking an auth server that
+// answers at once without looking at anything (nginx's own return 200): the least
+// any forward-auth server can cost through that proxy on that machine.
 // scripts/bench-server.sh starts the servers and nginx, prepares them and runs this.
 //
 //	ward-load -url http://127.0.0.1:8080 -token TOKEN -users 64 -c 64 -d 10s
@@ -48,6 +51,7 @@ func main() {
 	sessionOut := flag.String("session-out", "", "with -prepare: write u0's session token (signed in and enrolled) to this file")
 	forward := flag.String("forward", "", "an app's URL through a proxy asking Ward: measure forward-auth")
 	direct := flag.String("direct", "", "with -forward: the same app through the proxy without asking Ward")
+	floor := flag.String("floor", "", "with -forward: the same app through the proxy asking an auth server that answers at once")
 	session := flag.String("session", "", "with -forward: the session token the requests carry")
 	connect := flag.String("connect", "", "connect to this host whatever the URL's host (its port kept): names of a proxy's servers without DNS")
 	flag.Parse()
@@ -100,6 +104,9 @@ func main() {
 		if *direct != "" {
 			ts = append(ts, target{name: "GET app, direct", mk: getReq(*direct)})
 		}
+		if *floor != "" {
+			ts = append(ts, target{name: "GET app, instant auth", mk: getReq(*floor)})
+		}
 		ts = append(ts, target{name: "GET app, forward-auth", mk: getReq(*forward)})
 		if *token != "" {
 			ts = append(ts, target{name: "POST /api/v1/verify", mk: verifyReq})
@@ -116,6 +123,14 @@ func main() {
 		if *direct != "" {
 			fmt.Printf("forward-auth/direct throughput: %.2f (target >= 0.5); forward-auth p99 %.1f ms (target < 10)\n",
 				float64(fa.s.n)/float64(ts[0].s.n), fa.s.p(99))
+		}
+		if *floor != "" {
+			fl := ts[len(ts)-2]
+			if *token != "" {
+				fl = ts[len(ts)-3]
+			}
+			fmt.Printf("an auth server that answers at once, through the same proxy: p99 %.1f ms, throughput/direct %.2f\n",
+				fl.s.p(99), float64(fl.s.n)/float64(ts[0].s.n))
 		}
 		if *token != "" {
 			fmt.Printf("statuses of verify: %v\n", ts[len(ts)-1].s.status)
