@@ -329,9 +329,12 @@ func (r *row) urgent() bool {
 
 func (c *codesView) tickRow(r *row, now time.Time) {
 	a := r.account
-	code, next, left := lang.L("error"), "", 0
+	var code, next string
+	left := 0
 	if cur, err := a.Code(now); err == nil {
 		code = Group(cur)
+	} else {
+		code = lang.L("error") // looked up only then: this runs for every row every second
 	}
 	if a.Type != vault.HOTP && a.Period > 0 {
 		remaining := a.Remaining(now)
