@@ -16,7 +16,12 @@
 // server instance takes them meanwhile), sends each, and records the outcome:
 // MailSent, or MailFailed with the next try after an exponential backoff (30 s,
 // doubling up to 1 h) and the reason, which is logged too. A mail is retried until
-// it is delivered: none is lost while the SMTP server is down, however long.
+// it is delivered: none is lost while the SMTP server is down, however long, or
+// refuses the session (a wrong password, a sender it does not take: mails go out
+// once the configuration is fixed). Only a mail the server refuses for good (a 5xx
+// to its recipient or its message: 550 no such user, 554 rejected) is not tried
+// again (a Refusal): it stays in the outbox with the reason, logged as an error,
+// and out of the outbox's depth.
 // Nudge wakes the Sender at once (the service calls it after queueing); it also
 // wakes every few seconds, for the mails another instance queued and the retries
 // that came due. When Run's context ends, the mail in hand is finished and its

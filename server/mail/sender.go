@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -144,17 +145,27 @@ func (s *Sender) sent(ctx context.Context, m store.Mail, until time.Time) {
 	}
 }
 
-// failed records a failed try and when to try again.
+// failed records a failed try and when to try again: never, for a Refusal.
 func (s *Sender) failed(ctx context.Context, m store.Mail, err error) {
 	wait := s.backoff(m.Attempts)
+	next := time.Now().Add(wait)
+	var refused *Refusal
+	if errors.As(err, &refused) {
+		next = store.NeverRetry
+	}
 	reason := err.Error()
 	if len(reason) > 500 {
 		reason = reason[:500]
 	}
 	// The server's words may be anything: the database takes valid UTF-8 only.
 	reason = strings.ToValidUTF8(strings.ReplaceAll(reason, "\x00", ""), "?")
-	s.log.Warn("mail not sent, will retry", "mail", m.ID, "to", m.To, "attempt", m.Attempts+1, "retry_in", wait, "err", reason)
-	if err := s.store.MailFailed(ctx, m.ID, time.Now().Add(wait), reason); err != nil {
+	if refused != nil {
+		s.log.Error("mail refused for good: not sent again (it stays in the outbox)", "mail", m.ID, "to", m.To,
+			"attempt", m.Attempts+1, "err", reason)
+	} else {
+		s.log.Warn("mail not sent, will retry", "mail", m.ID, "to", m.To, "attempt", m.Attempts+1, "retry_in", wait, "err", reason)
+	}
+	if err := s.store.MailFailed(ctx, m.ID, next, reason); err != nil {
 		s.log.Error("recording a mail's failure", "mail", m.ID, "err", err)
 	}
 }

@@ -181,6 +181,50 @@ func TestWrongPasswordRetried(t *testing.T) {
 	})
 }
 
+// A recipient the SMTP server refuses for good (550) is tried once: the mail stays
+// in the outbox with the reason, is not sent again, and no longer counts in its
+// depth; one refused for now (450) is tried again and again; the mails beside
+// them go out on the same connection.
+func TestRefusedForGood(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := e.New(t)
+		st := d.Open(t)
+		srv := mailtest.Start(t, mailtest.Options{TLS: mailtest.StartTLS, User: user, Password: password,
+			Refuse: map[string]int{"u1@example.com": 550, "u2@example.com": 450}})
+		queue(t, st, 4)
+		r := start(t, st, config(t, srv, user, password), 50*time.Millisecond)
+		attempts := func(to string) int {
+			return storetest.Count(t, d, `SELECT attempts FROM outbox WHERE to_addr = '`+to+`'`)
+		}
+		eventually(t, "u0 and u3 delivered", func() bool { return len(srv.Messages()) == 2 })
+		eventually(t, "u2 tried again and again", func() bool { return attempts("u2@example.com") >= 4 })
+		if n := attempts("u1@example.com"); n != 1 {
+			t.Fatalf("the mail refused for good was tried %d times", n)
+		}
+		var reason string
+		var sent int64
+		if err := d.SQL.QueryRow(`SELECT last_error, sent_at FROM outbox WHERE to_addr = 'u1@example.com'`).Scan(&reason, &sent); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(reason, "550") || sent != 0 {
+			t.Fatalf("the refused mail: reason %q, sent_at %d", reason, sent)
+		}
+		if n, err := st.Outbox(context.Background()); err != nil || n != 1 {
+			t.Fatalf("the outbox's depth: %d (%v), want 1 (u2's)", n, err)
+		}
+		r.stop()
+		log := r.log.String()
+		if !strings.Contains(log, "mail refused for good") || !strings.Contains(log, "mail not sent, will retry") {
+			t.Fatalf("the log: %s", log)
+		}
+		for _, m := range srv.Messages() {
+			if m.To[0] == "u1@example.com" || m.To[0] == "u2@example.com" {
+				t.Fatalf("a refused recipient got %q", m.Subject)
+			}
+		}
+	})
+}
+
 // Two instances (two stores on one database, a Sender on each) deliver each mail
 // once, mails queued while they run included.
 func TestTwoSenders(t *testing.T) {

@@ -23,6 +23,26 @@ import (
 // password to send, or TLS required).
 var ErrClearText = errors.New("refused to go on without TLS")
 
+// A Refusal is a mail refused for good: the SMTP server's 5xx answer to its
+// recipient or its message (550 no such user, 552 too large, 554 rejected), or a
+// recipient that is no address. Sending it again cannot help, so it is not sent
+// again; it stays in the outbox with the reason. A 5xx to the session (the
+// password, the sender's address) is no Refusal: those mails go out once the
+// configuration is fixed.
+type Refusal struct{ Err error }
+
+func (r *Refusal) Error() string { return r.Err.Error() }
+func (r *Refusal) Unwrap() error { return r.Err }
+
+// refusedForGood wraps a permanent (5xx) SMTP reply as a Refusal.
+func refusedForGood(err error) error {
+	var reply *textproto.Error
+	if errors.As(err, &reply) && reply.Code >= 500 && reply.Code < 600 {
+		return &Refusal{err}
+	}
+	return err
+}
+
 // Send delivers one mail on a connection of its own. ctx bounds it, as does the
 // Config's timeout on each step.
 func (c Config) Send(ctx context.Context, m store.Mail) error {
@@ -137,7 +157,7 @@ func (s *session) send(m store.Mail) (err error) {
 	}()
 	to, err := mail.ParseAddress(m.To)
 	if err != nil || strings.ContainsAny(to.Address, "\r\n<>") {
-		return fmt.Errorf("the recipient %q is not an e-mail address", m.To)
+		return &Refusal{fmt.Errorf("the recipient %q is not an e-mail address", m.To)}
 	}
 	if s.used {
 		s.step()
@@ -152,7 +172,7 @@ func (s *session) send(m store.Mail) (err error) {
 	}
 	s.step()
 	if err := s.c.Rcpt(to.Address); err != nil {
-		return fmt.Errorf("RCPT TO: %w", err)
+		return refusedForGood(fmt.Errorf("RCPT TO: %w", err))
 	}
 	s.step()
 	w, err := s.c.Data()
@@ -165,7 +185,7 @@ func (s *session) send(m store.Mail) (err error) {
 	}
 	s.step()
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("the message: %w", err)
+		return refusedForGood(fmt.Errorf("the message: %w", err))
 	}
 	return nil
 }

@@ -123,12 +123,13 @@ type Store interface {
 	ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Mail, error)
 	// MailSent records a mail as sent.
 	MailSent(ctx context.Context, id int64, now time.Time) error
-	// MailFailed records a failed try and when to try again.
+	// MailFailed records a failed try and when to try again: at NeverRetry, never
+	// (the mail stays in the outbox with its reason, as sent mails do).
 	MailFailed(ctx context.Context, id int64, next time.Time, reason string) error
 	// ReleaseMail gives back a claimed mail that was not tried, due at now: a
 	// sender that stops hands it to the other senders at once, not after its lease.
 	ReleaseMail(ctx context.Context, id int64, now time.Time) error
-	// Outbox counts the mails not sent yet.
+	// Outbox counts the mails not sent yet, those refused for good aside.
 	Outbox(ctx context.Context) (int, error)
 
 	// BeginAttempt spends one attempt of the budget kept under key (64 bits of the
@@ -290,6 +291,11 @@ type AuditEvent struct {
 	Detail string
 	Count  int64 // how many events the row stands for (refusals, counted per minute)
 }
+
+// NeverRetry is the next try of a mail the SMTP server refused for good (a
+// recipient it does not know, a message it will not take): sending it again could
+// not help.
+var NeverRetry = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // Mail is a message in the outbox: written in the same transaction as the change
 // it tells of, sent (and retried) afterwards.

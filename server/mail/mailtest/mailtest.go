@@ -57,6 +57,9 @@ type Options struct {
 	User, Password string
 	// InsecureAuth offers AUTH without TLS too.
 	InsecureAuth bool
+	// Refuse answers RCPT TO of these addresses with this code: 550 (no such
+	// user, for good) or 450 (try later), say.
+	Refuse map[string]int
 	// DataDelay holds each message this long before accepting it.
 	DataDelay time.Duration
 	// DataStarted, when not nil, is sent a value (if it has room) as each
@@ -318,6 +321,9 @@ func (se *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if code := se.s.opts.Refuse[to]; code != 0 {
+		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 1, 1}, Message: "No such user here"}
+	}
 	se.to = append(se.to, to)
 	return nil
 }

@@ -77,7 +77,7 @@ func (s *Store) MailFailed(ctx context.Context, id int64, next time.Time, reason
 
 func (s *Store) Outbox(ctx context.Context) (int, error) {
 	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE sent_at = 0`).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE sent_at = 0 AND next_try < $1`, store.NeverRetry.Unix()).Scan(&n)
 	return n, err
 }
 
