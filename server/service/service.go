@@ -400,7 +400,7 @@ func (s *Server) login(ctx context.Context, c Client, name, password string) (Gr
 		err = s.store.ClearAttempts(ctx, key)
 		g.Known = s.knownToken(u.Name, now)
 		if err == nil {
-			err = s.store.SignedIn(ctx, u.ID, now)
+			err = s.store.SignedIn(ctx, u.ID, now, browserLang(c))
 		}
 	} else {
 		err = s.store.ReleaseAttempt(ctx, key)
@@ -477,7 +477,7 @@ func (s *Server) loginCode(ctx context.Context, c Client, code string, remember 
 		s.event(ctx, c, u, "device_remembered", "")
 	}
 	s.event(ctx, c, u, "login", how)
-	return g, s.store.SignedIn(ctx, u.ID, now)
+	return g, s.store.SignedIn(ctx, u.ID, now, browserLang(c))
 }
 
 // newSession stores a new session (replacing the one with the MAC old, if given)
@@ -801,7 +801,7 @@ func (s *Server) confirmPending(ctx context.Context, c Client, code string, move
 		event = "mfa_moved"
 	}
 	s.event(ctx, c, u, event, "")
-	return codes, Grant{Next: "done", Session: token, Known: s.knownToken(u.Name, now)}, s.store.SignedIn(ctx, u.ID, now)
+	return codes, Grant{Next: "done", Session: token, Known: s.knownToken(u.Name, now)}, s.store.SignedIn(ctx, u.ID, now, browserLang(c))
 }
 
 // newBackupCodes makes a set of backup codes, as many as the policy says, and the

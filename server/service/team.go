@@ -159,6 +159,20 @@ func (s *Server) langOf(u store.User, c Client) string {
 	return i18n.Match(u.Lang, c.AcceptLanguage)
 }
 
+// mailLang is the language of a mail to u sent outside u's own request (a
+// reminder, an admin's action): u's choice, else the language of the browser u
+// last signed in with, else English.
+func mailLang(u store.User) string { return i18n.Match(u.Lang, u.BrowserLang) }
+
+// browserLang is the language of Ward's that c's browser asks for, recorded at
+// each sign-in; "" when it asks for none (an API client), which keeps the last.
+func browserLang(c Client) string {
+	if strings.TrimSpace(c.AcceptLanguage) == "" {
+		return ""
+	}
+	return i18n.Match("", c.AcceptLanguage)
+}
+
 // Lang is the language of the client: the signed-in user's choice, else the
 // browser's.
 func (s *Server) Lang(ctx context.Context, c Client) string {
@@ -251,7 +265,7 @@ func (s *Server) SetPolicy(ctx context.Context, a Actor, p store.Policy) error {
 				continue
 			}
 			full, _ := s.store.UserByID(ctx, u.ID)
-			lang := i18n.Match(full.Lang, "")
+			lang := mailLang(full)
 			m := store.Mail{To: u.Email, Subject: i18n.T(lang, "mail.required.subject", s.cfg.Issuer)}
 			if p.Deadline.After(now) {
 				m.Body = i18n.T(lang, "mail.required.by", u.Name, when(p.Deadline), s.cfg.Issuer, s.link("/"))
@@ -313,7 +327,7 @@ func (s *Server) Remind(ctx context.Context) error {
 				continue
 			}
 			full, _ := s.store.UserByID(ctx, u.ID)
-			lang := i18n.Match(full.Lang, "")
+			lang := mailLang(full)
 			left := max(1, int(p.Deadline.Sub(now).Hours()/24+0.999))
 			mails = append(mails, store.Mail{Key: fmt.Sprintf("deadline-%dd:%d:%d", days, p.Deadline.Unix(), u.ID), To: u.Email,
 				Subject: i18n.T(lang, "mail.reminder.subject", left, s.cfg.Issuer),
@@ -466,7 +480,7 @@ func (s *Server) AcceptInvite(ctx context.Context, c Client, token, password str
 		return Grant{}, err
 	}
 	s.event(ctx, c, u, "invite_accepted", "")
-	return g, s.store.SignedIn(ctx, u.ID, now)
+	return g, s.store.SignedIn(ctx, u.ID, now, browserLang(c))
 }
 
 // user is the user of this name, for an admin's change.
@@ -554,7 +568,7 @@ func (s *Server) ResetMFA(ctx context.Context, a Actor, name, reason string) err
 	if err != nil {
 		return err
 	}
-	lang := i18n.Match(u.Lang, "")
+	lang := mailLang(u)
 	if err := s.store.DisableMFA(ctx, u.ID, "", s.mailTo(u, lang, "mail.mfa_reset", nil, u.Name, a.Name, s.cfg.Issuer, reason)...); err != nil {
 		return err
 	}
@@ -590,7 +604,7 @@ func (s *Server) RequestReset(ctx context.Context, c Client, reason string) (int
 			continue
 		}
 		full, _ := s.store.UserByID(ctx, admin.ID)
-		lang := i18n.Match(full.Lang, "")
+		lang := mailLang(full)
 		mails = append(mails, store.Mail{To: admin.Email, Subject: i18n.T(lang, "mail.reset_request.subject", u.Name),
 			Body: i18n.T(lang, "mail.reset_request.body", admin.Name, u.Name, reason, s.link("/admin/resets")) +
 				i18n.T(lang, "mail.signature", s.cfg.Issuer)})
@@ -634,7 +648,7 @@ func (s *Server) DecideReset(ctx context.Context, a Actor, id int64, approve boo
 	if err != nil {
 		return err
 	}
-	lang := i18n.Match(u.Lang, "")
+	lang := mailLang(u)
 	mails := s.mailTo(u, lang, "mail.reset_denied", nil, u.Name, a.Name, s.cfg.Issuer)
 	event := "reset_denied"
 	if approve {

@@ -238,7 +238,7 @@ func TestChangesTold(t *testing.T) {
 		if _, err := a.UseStep(ctx, id, 99); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.SignedIn(ctx, id, time.Now()); err != nil {
+		if err := a.SignedIn(ctx, id, time.Now(), ""); err != nil {
 			t.Fatal(err)
 		}
 		select {

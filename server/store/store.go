@@ -51,8 +51,9 @@ type Store interface {
 	// SetPassword replaces a user's password hash and ends every other session
 	// than keepSession (a session's MAC) and every remembered device.
 	SetPassword(ctx context.Context, userID int64, hash, keepSession string) error
-	// SignedIn records a complete sign-in: the user's last sign-in time.
-	SignedIn(ctx context.Context, userID int64, now time.Time) error
+	// SignedIn records a complete sign-in: the user's last sign-in time, and the
+	// language of their browser when it said one (browserLang "": kept).
+	SignedIn(ctx context.Context, userID int64, now time.Time, browserLang string) error
 	// SetLang records the user's choice of language ("" follows the browser).
 	SetLang(ctx context.Context, userID int64, lang string) error
 
@@ -231,6 +232,7 @@ type User struct {
 	SecretEnc    []byte // the TOTP secret, encrypted with the server key
 	LastStep     int64
 	Lang         string // the user's choice of language, "" for the browser's
+	BrowserLang  string // the language of the browser they last signed in with, "" for none yet
 }
 
 // AdminUser is a user as the admins' table shows them.

@@ -336,7 +336,7 @@ func TestAdminViews(t *testing.T) {
 		ids := users(t, s, "bob", "ann")
 		enrollDirect(t, s, ids[1], []byte("sealed"), 1, []string{"a", "b", "c"})
 		s.UseBackupCode(ctx, ids[1], "a")
-		s.SignedIn(ctx, ids[1], now)
+		s.SignedIn(ctx, ids[1], now, "")
 		list, err := s.AdminUsers(ctx)
 		if err != nil || len(list) != 2 || list[0].Name != "ann" || !list[0].MFA || list[0].CodesLeft != 2 ||
 			!list[0].LastSignIn.Equal(now) || list[0].EnrolledAt.IsZero() || list[1].MFA || !list[1].EnrolledAt.IsZero() {

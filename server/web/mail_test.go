@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -148,6 +149,45 @@ func TestDeadlineMails(t *testing.T) {
 		}
 		if bobs != 3 {
 			t.Fatalf("%d mails to bob, want 3 (announcement, 7 days, 1 day)", bobs)
+		}
+	})
+}
+
+// langBrowser is a browser's transport that asks for a language.
+type langBrowser string
+
+func (l langBrowser) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Accept-Language", string(l))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// Mails sent outside the user's own request (an admin's policy, an admin's reset)
+// go to a user who follows the browser's language in the language of the browser
+// they last signed in with; an API client that names none leaves it as it was; a
+// user who never signed in gets English; a user's choice on the account page wins.
+func TestMailsInTheBrowsersLanguage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, eng storetest.Engine) {
+		e := newMailEnv(t, eng)
+		admin := e.adminClient()
+		for _, name := range []string{"bob", "carl", "dora"} {
+			e.addUser(name)
+		}
+		storetest.Exec(t, e.db, `UPDATE users SET email = name || '@example.com'`)
+		bob := e.client()
+		bob.Transport = langBrowser("fr-CH, fr;q=0.9, en;q=0.5")
+		e.login(bob, "bob")
+		e.login(e.client(), "bob") // the API, no Accept-Language
+		dora := e.client()
+		dora.Transport = langBrowser("fr")
+		e.login(dora, "dora")
+		storetest.Exec(t, e.db, `UPDATE users SET lang = 'de' WHERE name = 'dora'`) // her choice on the account page
+		deadline := e.clk.now().Add(10 * 24 * time.Hour)
+		e.send(admin, "PUT", "/api/v1/admin/policy", policyBody(true, &deadline))
+		for who, want := range map[string]string{"bob": "obligatoire", "carl": "is required", "dora": "Pflicht"} {
+			if m := e.mailTo(who+"@example.com", 1); !strings.Contains(m.Subject, want) {
+				t.Errorf("%s's announcement: %q, want it with %q", who, m.Subject, want)
+			}
 		}
 	})
 }

@@ -92,8 +92,9 @@ func (s *Store) Outbox(ctx context.Context) (int, error) {
 	return n, err
 }
 
-func (s *Store) SignedIn(ctx context.Context, userID int64, now time.Time) error {
-	return s.exec(ctx, `UPDATE users SET last_sign_in = $1 WHERE id = $2`, now.Unix(), userID)
+func (s *Store) SignedIn(ctx context.Context, userID int64, now time.Time, browserLang string) error {
+	return s.exec(ctx, `UPDATE users SET last_sign_in = $1, browser_lang = CASE WHEN $2 = '' THEN browser_lang ELSE $2 END WHERE id = $3`,
+		now.Unix(), browserLang, userID)
 }
 
 func (s *Store) SetLang(ctx context.Context, userID int64, lang string) error {

@@ -605,11 +605,11 @@ func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string
 	return id, nil
 }
 
-const userColumns = `SELECT id, name, email, password_hash, admin, disabled, mfa, secret_enc, last_step, lang FROM users`
+const userColumns = `SELECT id, name, email, password_hash, admin, disabled, mfa, secret_enc, last_step, lang, browser_lang FROM users`
 
 func scanUser(r *sql.Row) (store.User, error) {
 	var u store.User
-	err := r.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.Disabled, &u.MFA, &u.SecretEnc, &u.LastStep, &u.Lang)
+	err := r.Scan(&u.ID, &u.Name, &u.Email, &u.PasswordHash, &u.Admin, &u.Disabled, &u.MFA, &u.SecretEnc, &u.LastStep, &u.Lang, &u.BrowserLang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, store.ErrNoUser
 	}
