@@ -42,7 +42,7 @@ func TestRealWindowLanguages(t *testing.T) {
 		list, team   []string // words OCR must read (Tesseract's English model: no accented words)
 	}{
 		{"fr", "fr_FR.UTF-8", []string{"Rechercher", "Sauvegarder"}, []string{"Dossier", "alice", "Utilisateurs", "Demandes", "carol"}},
-		{"de", "de_DE.UTF-8", []string{"Jetzt sichern", "Konten"}, []string{"Datenordner", "alice", "Benutzer", "Bitten", "eingeladen"}},
+		{"de", "de_DE.UTF-8", []string{"Jetzt sichern", "Konten"}, []string{"Datenordner", "alice", "Benutzer", "Protokoll", "eingeladen"}},
 	} {
 		t.Run(l.lang, func(t *testing.T) {
 			addr := loopbackAddr(t)
