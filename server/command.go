@@ -460,6 +460,8 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 		return adminPolicy(ctx, srv, fs, &o, *require, *deadline, *asJSON, std)
 	case "resets":
 		return adminResets(ctx, srv, pos, *asJSON, std)
+	case "mail":
+		return adminMail(ctx, srv, pos, *asJSON, std)
 	case "audit":
 		return adminAudit(ctx, srv, store.AuditQuery{User: *user, Event: *event, Limit: *limit}, *since, *asCSV, std)
 	case "add-token":
@@ -504,7 +506,7 @@ func admin(ctx context.Context, cmd string, args []string, std IO) error {
 
 // adminCommands lists the admin verbs, for the errors that name them.
 const adminCommands = "add-user, invite, users, disable, enable, unlock, make-admin, unmake-admin, delete, reset-2fa, " +
-	"group, policy, resets, audit, add-token, tokens, revoke-token or backup"
+	"group, policy, resets, mail, audit, add-token, tokens, revoke-token or backup"
 
 // adminGroup puts a user in a group or takes them out (group add|rm USER GROUP),
 // or lists the groups and their members (group, or group list).
@@ -668,6 +670,43 @@ func adminResets(ctx context.Context, srv *service.Server, pos []string, asJSON 
 	fmt.Fprintln(tw, "ID\tUSER\tREQUESTED\tSTATE\tREASON")
 	for _, r := range resets {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.ID, r.Username, r.RequestedAt.UTC().Format(time.RFC3339), r.State, r.Reason)
+	}
+	return tw.Flush()
+}
+
+// adminMail lists the mails not sent (mail), or sends one the SMTP server refused
+// for good once more (mail retry ID).
+func adminMail(ctx context.Context, srv *service.Server, pos []string, asJSON bool, std IO) error {
+	if len(pos) == 2 && pos[0] == "retry" {
+		id, err := strconv.ParseInt(pos[1], 10, 64)
+		if err != nil {
+			return errors.New("admin mail retry needs the mail's number (see ward admin mail)")
+		}
+		if err := srv.RetryMail(ctx, service.CommandLine, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(std.Stdout, "mail %d will be sent again\n", id)
+		return nil
+	}
+	if len(pos) != 0 {
+		return errors.New("admin mail lists the mails not sent; admin mail retry ID sends one refused for good again")
+	}
+	mails, err := srv.Unsent(ctx, service.CommandLine)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(std.Stdout).Encode(mails)
+	}
+	tw := tabwriter.NewWriter(std.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTO\tQUEUED\tTRIES\tSTATE\tSUBJECT\tLAST ERROR")
+	for _, m := range mails {
+		state := "next try " + m.NextTry.UTC().Format(time.RFC3339)
+		if m.Refused {
+			state = "refused for good"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", m.ID, m.To, m.Created.UTC().Format(time.RFC3339), m.Attempts, state,
+			m.Subject, m.LastError)
 	}
 	return tw.Flush()
 }

@@ -212,6 +212,25 @@ func TestRefusedForGood(t *testing.T) {
 		if n, err := st.Outbox(context.Background()); err != nil || n != 1 {
 			t.Fatalf("the outbox's depth: %d (%v), want 1 (u2's)", n, err)
 		}
+		// Admins see them (ward admin mail), and may send the refused one again.
+		ctx := context.Background()
+		unsent, err := st.Unsent(ctx)
+		if err != nil || len(unsent) != 2 || unsent[0].To != "u1@example.com" || !unsent[0].Refused ||
+			!strings.Contains(unsent[0].LastError, "550") || unsent[1].To != "u2@example.com" || unsent[1].Refused || unsent[1].NextTry.IsZero() {
+			t.Fatalf("the mails not sent: %+v (%v)", unsent, err)
+		}
+		if ok, err := st.RetryMail(ctx, unsent[1].ID, time.Now()); ok || err != nil {
+			t.Fatalf("a waiting mail was retried by hand: %v %v", ok, err)
+		}
+		if ok, err := st.RetryMail(ctx, unsent[0].ID, time.Now()); !ok || err != nil {
+			t.Fatalf("the refused mail could not be retried: %v %v", ok, err)
+		}
+		r.Nudge()
+		eventually(t, "the refused mail tried once more", func() bool { return attempts("u1@example.com") == 2 })
+		time.Sleep(300 * time.Millisecond)
+		if n := attempts("u1@example.com"); n != 2 {
+			t.Fatalf("the mail retried by hand, refused again, was tried %d times", n)
+		}
 		r.stop()
 		log := r.log.String()
 		if !strings.Contains(log, "mail refused for good") || !strings.Contains(log, "mail not sent, will retry") {

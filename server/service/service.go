@@ -189,16 +189,17 @@ var (
 	errWrongCode     = refuse(http.StatusUnauthorized, "err.wrong_code")
 	errWrongPassword = refuse(http.StatusUnauthorized, "err.wrong_password")
 	// ErrEnrollFirst: two-factor sign-in is required, and its deadline has passed.
-	ErrEnrollFirst  = &Refusal{Status: http.StatusForbidden, Key: "err.enroll_first", Msg: i18n.T("en", "err.enroll_first"), Next: "enroll"}
-	errDisabled     = refuse(http.StatusForbidden, "err.disabled")
-	errNotAdmin     = refuse(http.StatusForbidden, "err.not_admin")
-	errLastAdmin    = refuse(http.StatusConflict, "err.last_admin")
-	errRequired     = refuse(http.StatusForbidden, "err.required")
-	errInvite       = refuse(http.StatusGone, "err.invite")
-	errResetPending = refuse(http.StatusConflict, "err.reset_pending")
-	errOwnReset     = refuse(http.StatusForbidden, "err.own_reset")
-	errNoReset      = refuse(http.StatusNotFound, "err.no_reset")
-	errNoSuchUser   = refuse(http.StatusNotFound, "err.no_such_user")
+	ErrEnrollFirst   = &Refusal{Status: http.StatusForbidden, Key: "err.enroll_first", Msg: i18n.T("en", "err.enroll_first"), Next: "enroll"}
+	errDisabled      = refuse(http.StatusForbidden, "err.disabled")
+	errNotAdmin      = refuse(http.StatusForbidden, "err.not_admin")
+	errLastAdmin     = refuse(http.StatusConflict, "err.last_admin")
+	errRequired      = refuse(http.StatusForbidden, "err.required")
+	errInvite        = refuse(http.StatusGone, "err.invite")
+	errResetPending  = refuse(http.StatusConflict, "err.reset_pending")
+	errOwnReset      = refuse(http.StatusForbidden, "err.own_reset")
+	errNoReset       = refuse(http.StatusNotFound, "err.no_reset")
+	errNoRefusedMail = refuse(http.StatusNotFound, "err.no_refused_mail")
+	errNoSuchUser    = refuse(http.StatusNotFound, "err.no_such_user")
 )
 
 // lockedOut is the answer of an account or address over its limit: the same

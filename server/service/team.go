@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -623,6 +624,29 @@ func (s *Server) RequestReset(ctx context.Context, c Client, reason string) (int
 // Resets lists the reset requests, the newest first.
 func (s *Server) Resets(ctx context.Context, a Actor) ([]store.Reset, error) {
 	return s.store.Resets(ctx)
+}
+
+// Unsent lists the outbox's mails not sent yet: waiting for their next try, or
+// refused for good by the SMTP server (see mail.Refusal).
+func (s *Server) Unsent(ctx context.Context, a Actor) ([]store.Unsent, error) {
+	return s.store.Unsent(ctx)
+}
+
+// RetryMail sends a mail the SMTP server refused for good once more (the server
+// was wrong, or the mailbox exists now), audited; the mails waiting for their next
+// try are tried anyway, and are no business of this.
+func (s *Server) RetryMail(ctx context.Context, a Actor, id int64) error {
+	ok, err := s.store.RetryMail(ctx, id, s.cfg.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errNoRefusedMail
+	}
+	if s.cfg.Nudge != nil {
+		s.cfg.Nudge()
+	}
+	return s.adminEvent(ctx, a, 0, "mail_retried", "mail="+strconv.FormatInt(id, 10))
 }
 
 // DecideReset approves (the user's two-factor sign-in is reset, and they are

@@ -132,6 +132,12 @@ type Store interface {
 	ReleaseMail(ctx context.Context, id int64, now time.Time) error
 	// Outbox counts the mails not sent yet, those refused for good aside.
 	Outbox(ctx context.Context) (int, error)
+	// Unsent lists the mails not sent, oldest first (at most 1,000): waiting for
+	// their next try, or refused for good.
+	Unsent(ctx context.Context) ([]Unsent, error)
+	// RetryMail makes a mail refused for good due at now, to be tried again; false
+	// when no mail of that ID is refused (sent, waiting, or none).
+	RetryMail(ctx context.Context, id int64, now time.Time) (bool, error)
 
 	// BeginAttempt spends one attempt of the budget kept under key (64 bits of the
 	// MAC of a name, existing or not) before a password or code is checked: false, with the
@@ -298,6 +304,18 @@ type AuditEvent struct {
 // recipient it does not know, a message it will not take): sending it again could
 // not help.
 var NeverRetry = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// Unsent is a mail of the outbox not sent yet, as admins see it.
+type Unsent struct {
+	ID        int64     `json:"id"`
+	To        string    `json:"to"`
+	Subject   string    `json:"subject"`
+	Created   time.Time `json:"created"`
+	Attempts  int       `json:"attempts"`
+	NextTry   time.Time `json:"next_try,omitzero"` // zero when refused
+	Refused   bool      `json:"refused"`           // refused for good: not tried again unless retried
+	LastError string    `json:"last_error,omitempty"`
+}
 
 // Mail is a message in the outbox: written in the same transaction as the change
 // it tells of, sent (and retried) afterwards.

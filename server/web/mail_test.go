@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	wardmail "github.com/wardauth/ward/server/mail"
 	"github.com/wardauth/ward/server/mail/mailtest"
 	"github.com/wardauth/ward/server/service"
+	"github.com/wardauth/ward/server/store"
 	"github.com/wardauth/ward/server/store/storetest"
 )
 
@@ -26,9 +28,13 @@ type mailEnv struct {
 	smtp *mailtest.Server
 }
 
-func newMailEnv(t *testing.T, eng storetest.Engine) *mailEnv {
+func newMailEnv(t *testing.T, eng storetest.Engine, refuse ...string) *mailEnv {
 	t.Helper()
-	smtp := mailtest.Start(t, mailtest.Options{TLS: mailtest.StartTLS, User: "ward", Password: "smtp secret"})
+	refused := map[string]int{}
+	for _, to := range refuse {
+		refused[to] = 550
+	}
+	smtp := mailtest.Start(t, mailtest.Options{TLS: mailtest.StartTLS, User: "ward", Password: "smtp secret", Refuse: refused})
 	var sender *wardmail.Sender
 	e := newEnv(t, eng, func(c *service.Config) {
 		c.BaseURL = "https://ward.example.com"
@@ -189,6 +195,53 @@ func TestMailsInTheBrowsersLanguage(t *testing.T) {
 				t.Errorf("%s's announcement: %q, want it with %q", who, m.Subject, want)
 			}
 		}
+	})
+}
+
+// A mail to a mailbox the SMTP server does not know is refused for good: admins
+// see it among the mails not sent and may send it again, audited; a number that
+// is no refused mail is one sentence.
+func TestRefusedMailRetried(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, eng storetest.Engine) {
+		e := newMailEnv(t, eng, "bob@example.com")
+		admin := e.adminClient()
+		e.addUser("bob")
+		storetest.Exec(t, e.db, `UPDATE users SET email = name || '@example.com'`)
+		deadline := e.clk.now().Add(10 * 24 * time.Hour)
+		e.send(admin, "PUT", "/api/v1/admin/policy", policyBody(true, &deadline))
+		ctx := context.Background()
+		var bobs store.Unsent
+		for end := time.Now().Add(15 * time.Second); !bobs.Refused && time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			unsent, err := e.srv.Unsent(ctx, service.CommandLine)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range unsent {
+				if m.To == "bob@example.com" {
+					bobs = m
+				}
+			}
+		}
+		if !bobs.Refused || bobs.Attempts != 1 || !strings.Contains(bobs.LastError, "550") {
+			t.Fatalf("bob's announcement: %+v", bobs)
+		}
+		if err := e.srv.RetryMail(ctx, service.CommandLine, bobs.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.srv.RetryMail(ctx, service.CommandLine, bobs.ID+1000); err == nil ||
+			!strings.Contains(err.Error(), "no mail refused for good") {
+			t.Fatalf("retrying no such mail: %v", err)
+		}
+		events, err := e.srv.Audit(ctx, service.CommandLine, store.AuditQuery{Event: "mail_retried"})
+		if err != nil || len(events) != 1 || !strings.Contains(events[0].Detail, fmt.Sprintf("mail=%d", bobs.ID)) {
+			t.Fatalf("the audit: %+v %v", events, err)
+		}
+		for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if storetest.Count(t, e.db, fmt.Sprintf(`SELECT attempts FROM outbox WHERE id = %d`, bobs.ID)) == 2 {
+				return
+			}
+		}
+		t.Fatal("the mail retried was not tried again")
 	})
 }
 
