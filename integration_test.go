@@ -419,21 +419,28 @@ func BenchmarkIdleWindow40(b *testing.B) {
 					exec.Command("xdotool", "windowfocus", "--sync", id).Run()
 					exec.Command("xdotool", "type", "--delay", "50", "serv").Run()
 				}
-				time.Sleep(2 * time.Second)
-				t0, _ := cpuTicks(c.Process.Pid)
-				time.Sleep(20 * time.Second)
-				t1, err := cpuTicks(c.Process.Pid)
-				rss := rssKB(c.Process.Pid)
-				c.Process.Kill()
-				c.Wait()
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(float64(t1-t0)/100/20*100, "%cpu")
-				b.ReportMetric(float64(rss)/1024, "MB-rss")
+				reportIdle(b, c)
 			}
 		})
 	}
+}
+
+// reportIdle lets the window c settle for 2 s, then reports its CPU over 20 s as a
+// percentage of one core, and its resident memory; it ends c.
+func reportIdle(b *testing.B, c *exec.Cmd) {
+	b.Helper()
+	time.Sleep(2 * time.Second)
+	t0, _ := cpuTicks(c.Process.Pid)
+	time.Sleep(20 * time.Second)
+	t1, err := cpuTicks(c.Process.Pid)
+	rss := rssKB(c.Process.Pid)
+	c.Process.Kill()
+	c.Wait()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(t1-t0)/100/20*100, "%cpu")
+	b.ReportMetric(float64(rss)/1024, "MB-rss")
 }
 
 // BenchmarkWindowMap: from starting `ward` (keyring path, two accounts) to its

@@ -51,15 +51,8 @@ func TestRealWindowLanguages(t *testing.T) {
 			c.Env = append(c.Env, "LC_ALL="+l.locale)
 			var out syncBuffer
 			c.Stdout, c.Stderr = &out, &out
-			if err := c.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan struct{})
-			go func() { c.Wait(); close(exited) }()
-			defer func() {
-				c.Process.Kill()
-				<-exited
-			}()
+			exited, stop := startWatched(t, c)
+			defer stop()
 			id := wardWindow(c, 20*time.Second, 50*time.Millisecond)
 			if id == "" {
 				t.Fatalf("no window; ward said %s", out.String())

@@ -130,15 +130,8 @@ func TestTeamWindow(t *testing.T) {
 			c := run.cmd("")
 			var out syncBuffer
 			c.Stdout, c.Stderr = &out, &out
-			if err := c.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan struct{})
-			go func() { c.Wait(); close(exited) }()
-			defer func() {
-				c.Process.Kill()
-				<-exited
-			}()
+			exited, stop := startWatched(t, c)
+			defer stop()
 			id := wardWindow(c, 20*time.Second, 50*time.Millisecond)
 			if id == "" {
 				t.Fatalf("no window; ward said %s", out.String())
@@ -253,18 +246,7 @@ func BenchmarkIdleTeamWindow40(b *testing.B) {
 					exec.Command("xdotool", "windowfocus", "--sync", id).Run()
 					exec.Command("xdotool", "key", "--window", id, "ctrl+t").Run()
 				}
-				time.Sleep(2 * time.Second)
-				t0, _ := cpuTicks(c.Process.Pid)
-				time.Sleep(20 * time.Second)
-				t1, err := cpuTicks(c.Process.Pid)
-				rss := rssKB(c.Process.Pid)
-				c.Process.Kill()
-				c.Wait()
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(float64(t1-t0)/100/20*100, "%cpu")
-				b.ReportMetric(float64(rss)/1024, "MB-rss")
+				reportIdle(b, c)
 			}
 		})
 	}
