@@ -317,6 +317,16 @@ type Unsent struct {
 	LastError string    `json:"last_error,omitempty"`
 }
 
+// UnsentRow is the Unsent of an outbox row, its times in Unix seconds: next at
+// NeverRetry or later is a mail refused for good.
+func UnsentRow(m Unsent, created, next int64) Unsent {
+	m.Created = time.Unix(created, 0)
+	if m.Refused = next >= NeverRetry.Unix(); !m.Refused {
+		m.NextTry = time.Unix(next, 0)
+	}
+	return m
+}
+
 // Mail is a message in the outbox: written in the same transaction as the change
 // it tells of, sent (and retried) afterwards.
 type Mail struct {

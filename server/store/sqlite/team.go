@@ -94,22 +94,13 @@ func (s *Store) Unsent(ctx context.Context) ([]store.Unsent, error) {
 		if err := rows.Scan(&m.ID, &m.To, &m.Subject, &created, &m.Attempts, &next, &m.LastError); err != nil {
 			return nil, err
 		}
-		out = append(out, unsent(m, created, next))
+		out = append(out, store.UnsentRow(m, created, next))
 	}
 	return out, rows.Err()
 }
 
 const unsentQuery = `SELECT id, to_addr, subject, created, attempts, next_try, last_error FROM outbox
 	WHERE sent_at = 0 ORDER BY id LIMIT 1000`
-
-// unsent fills in the times of an outbox row.
-func unsent(m store.Unsent, created, next int64) store.Unsent {
-	m.Created = time.Unix(created, 0)
-	if m.Refused = next >= store.NeverRetry.Unix(); !m.Refused {
-		m.NextTry = time.Unix(next, 0)
-	}
-	return m
-}
 
 func (s *Store) RetryMail(ctx context.Context, id int64, now time.Time) (bool, error) {
 	return s.once(ctx, `UPDATE outbox SET next_try = $1 WHERE id = $2 AND sent_at = 0 AND next_try >= $3`,
