@@ -101,36 +101,36 @@ func main() {
 			}
 		}
 		var ts []target
+		add := func(name, url string) int {
+			ts = append(ts, target{name: name, mk: getReq(url)})
+			return len(ts) - 1
+		}
+		directAt, floorAt := -1, -1
 		if *direct != "" {
-			ts = append(ts, target{name: "GET app, direct", mk: getReq(*direct)})
+			directAt = add("GET app, direct", *direct)
 		}
 		if *floor != "" {
-			ts = append(ts, target{name: "GET app, instant auth", mk: getReq(*floor)})
+			floorAt = add("GET app, instant auth", *floor)
 		}
-		ts = append(ts, target{name: "GET app, forward-auth", mk: getReq(*forward)})
+		faAt := add("GET app, forward-auth", *forward)
 		if *token != "" {
 			ts = append(ts, target{name: "POST /api/v1/verify", mk: verifyReq})
 		}
 		measure(ts, *conc, *dur, *rounds, *pids, client)
-		fa := ts[len(ts)-1]
-		if *token != "" {
-			fa = ts[len(ts)-2]
-		}
+		fa := ts[faAt]
 		if fa.s.status[200] != fa.s.n {
 			fmt.Fprintf(os.Stderr, "ward-load: forward-auth answered %v, not all 200: is the session signed in?\n", fa.s.status)
 			os.Exit(1)
 		}
-		if *direct != "" {
+		if directAt >= 0 {
+			d := ts[directAt]
 			fmt.Printf("forward-auth/direct throughput: %.2f (target >= 0.5); forward-auth p99 %.1f ms (target < 10)\n",
-				float64(fa.s.n)/float64(ts[0].s.n), fa.s.p(99))
-		}
-		if *floor != "" {
-			fl := ts[len(ts)-2]
-			if *token != "" {
-				fl = ts[len(ts)-3]
+				float64(fa.s.n)/float64(d.s.n), fa.s.p(99))
+			if floorAt >= 0 {
+				fl := ts[floorAt]
+				fmt.Printf("an auth server that answers at once, through the same proxy: p99 %.1f ms, throughput/direct %.2f\n",
+					fl.s.p(99), float64(fl.s.n)/float64(d.s.n))
 			}
-			fmt.Printf("an auth server that answers at once, through the same proxy: p99 %.1f ms, throughput/direct %.2f\n",
-				fl.s.p(99), float64(fl.s.n)/float64(ts[0].s.n))
 		}
 		if *token != "" {
 			fmt.Printf("statuses of verify: %v\n", ts[len(ts)-1].s.status)
