@@ -604,7 +604,7 @@ func orDefault(s, d string) string {
 // typedRune sends typing anywhere in the window to the search field.
 func (c *codesView) typedRune(r rune) {
 	c.u.touch()
-	if unicode.IsPrint(r) && !(unicode.IsSpace(r) && c.Search.Text == "") {
+	if unicode.IsPrint(r) && !c.Search.refuses(r) {
 		c.u.focus(c.Search)
 		c.Search.TypedRune(r)
 	}
@@ -874,14 +874,15 @@ func newSearchEntry(down func()) *searchEntry {
 	return e
 }
 
-// TypedRune refuses a space that would start the search: it is no search, and
-// it is what a space pressed on a dialog's button leaves behind when the dialog
-// closes (Fyne gives the character to the focus that follows).
+// refuses reports whether r would start the search with a space: that is no
+// search, and it is what a space pressed on a dialog's button leaves behind when
+// the dialog closes (Fyne gives the character to the focus that follows).
+func (e *searchEntry) refuses(r rune) bool { return unicode.IsSpace(r) && e.Text == "" }
+
 func (e *searchEntry) TypedRune(r rune) {
-	if unicode.IsSpace(r) && e.Text == "" {
-		return
+	if !e.refuses(r) {
+		e.Entry.TypedRune(r)
 	}
-	e.Entry.TypedRune(r)
 }
 
 func (e *searchEntry) TypedKey(k *fyne.KeyEvent) {
